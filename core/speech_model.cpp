@@ -1,0 +1,218 @@
+#include "core/speech_model.h"
+
+#include <torch/csrc/jit/api/function_impl.h>
+#include <torch/csrc/jit/runtime/graph_executor.h>
+#include <torch/script.h>
+#include <ATen/Parallel.h>
+
+#include <nlohmann/json.hpp>
+#include <algorithm>
+#include <thread>
+#include <unordered_map>
+
+#include "core/errors.h"
+#include "core/torch_graph.h"
+
+namespace qs {
+namespace {
+
+// The first line of a LibTorch error, which is the readable part (the rest is a C++ backtrace).
+std::string firstLine(const std::string& what) {
+    std::string s = what.substr(0, what.find('\n'));
+    const std::string noise = "Exception raised from";
+    if (auto pos = s.find(noise); pos != std::string::npos) s = s.substr(0, pos);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '.')) s.pop_back();
+    return s;
+}
+
+// Finds the most specific message in a TorchScript interpreter error: the line after the last
+// "RuntimeError:" or similar marker, which names what the operator expected.
+std::string modelErrorMessage(const std::string& what) {
+    std::string best;
+    std::size_t pos = 0;
+    while ((pos = what.find("Error: ", pos)) != std::string::npos) {
+        pos += 7;
+        best = what.substr(pos, what.find('\n', pos) - pos);
+    }
+    return best.empty() ? firstLine(what) : best;
+}
+
+void applyMetadata(const std::string& path, const std::string& text, ModelInfo& info) {
+    if (text.empty()) return;
+    nlohmann::json j;
+    try {
+        j = nlohmann::json::parse(text);
+    } catch (const nlohmann::json::exception& e) {
+        throw ModelError(path + ": model.json is not valid JSON (" + std::string(e.what()) + ")");
+    }
+    try {
+        if (j.contains("sample_rate")) info.sampleRate = j.at("sample_rate").get<int>();
+        if (j.contains("normalize")) info.normalize = j.at("normalize").get<bool>();
+        if (j.contains("labels")) info.labels = j.at("labels").get<std::vector<std::string>>();
+    } catch (const nlohmann::json::exception& e) {
+        throw ModelError(path + ": model.json has a field of the wrong type (" + std::string(e.what()) + ")");
+    }
+    if (info.sampleRate < 1000 || info.sampleRate > 384000)
+        throw ModelError(path + ": model.json gives an implausible sample_rate " + std::to_string(info.sampleRate));
+}
+
+ModelOutput toOutput(const c10::IValue& out) {
+    at::Tensor t;
+    if (out.isTensor()) t = out.toTensor();
+    else if (out.isTuple() && !out.toTupleRef().elements().empty() && out.toTupleRef().elements()[0].isTensor())
+        t = out.toTupleRef().elements()[0].toTensor();
+    else
+        throw ModelError("the model's forward returned " + out.tagKind() +
+                         "; expected a Tensor or a tuple whose first element is a Tensor");
+    t = t.detach().to(at::kFloat).contiguous();
+    ModelOutput o;
+    o.shape = t.sizes().vec();
+    o.values.assign(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
+    return o;
+}
+
+// Remaps the graph's layer indices to execution order before passing blocks on.
+class RemappingSink : public LayerSink {
+public:
+    RemappingSink(LayerSink& target, const std::vector<int>& order) : target_(target), order_(order) {}
+    void observe(int layer, const float* data, std::size_t outer, std::size_t channels, std::size_t inner) override {
+        target_.observe(order_[std::size_t(layer)], data, outer, channels, inner);
+    }
+
+private:
+    LayerSink& target_;
+    const std::vector<int>& order_;
+};
+
+// Records the order in which layers first produce output.
+class FirstSeenSink : public LayerSink {
+public:
+    explicit FirstSeenSink(std::size_t layers) : seen_(layers, false) {}
+    void observe(int layer, const float*, std::size_t, std::size_t, std::size_t) override {
+        if (!seen_[std::size_t(layer)]) {
+            seen_[std::size_t(layer)] = true;
+            order.push_back(layer);
+        }
+    }
+    std::vector<int> order;
+
+private:
+    std::vector<bool> seen_;
+};
+
+}  // namespace
+
+struct SpeechModel::Impl {
+    torch::jit::Module module;
+    std::unique_ptr<torch::jit::GraphFunction> observed;  // the instrumented forward
+    std::vector<c10::IValue> defaults;                    // defaults for forward's trailing arguments
+    std::vector<int> graphToInfo;                         // graph layer index -> info.layers index
+    ModelInfo info;
+
+    std::vector<c10::IValue> stack(const std::vector<float>& wave) const {
+        at::Tensor x = torch::from_blob(const_cast<float*>(wave.data()), {1, int64_t(wave.size())}, at::kFloat);
+        std::vector<c10::IValue> s{module._ivalue(), x.clone()};
+        s.insert(s.end(), defaults.begin(), defaults.end());
+        return s;
+    }
+
+    ModelOutput run(const std::vector<float>& wave, bool instrumented) const {
+        torch::NoGradGuard noGrad;
+        try {
+            std::vector<c10::IValue> s = stack(wave);
+            if (instrumented) {
+                observed->run(s);
+                return toOutput(s.back());
+            }
+            s.erase(s.begin());
+            return toOutput(const_cast<torch::jit::Module&>(module).forward(s));
+        } catch (const Error&) {
+            throw;
+        } catch (const std::exception& e) {  // c10::Error, or JITException from script code
+            throw ModelError("the model rejected a [1, " + std::to_string(wave.size()) +
+                             "] float waveform: " + modelErrorMessage(e.what()));
+        }
+    }
+};
+
+SpeechModel SpeechModel::load(const std::string& path) {
+    // Debian's LibTorch 1.13 profiling executor breaks some scripted models from their second call on
+    // (DESIGN.md); the legacy executor runs them correctly.
+    torch::jit::getProfilingMode() = false;
+
+    auto impl = std::make_shared<Impl>();
+    impl->info.path = path;
+    torch::jit::ExtraFilesMap extra{{"model.json", ""}};
+    try {
+        impl->module = torch::jit::load(path, torch::kCPU, extra);
+    } catch (const std::exception& e) {
+        throw ModelError(path + " is not a TorchScript model (" + firstLine(e.what()) + ")");
+    }
+    impl->module.eval();
+    applyMetadata(path, extra["model.json"], impl->info);
+
+    for (const auto& p : impl->module.parameters(/*recurse=*/true)) impl->info.totalParams += p.numel();
+
+    auto method = impl->module.find_method("forward");
+    if (!method) throw ModelError(path + " has no forward method");
+    const auto& args = method->function().getSchema().arguments();
+    // args[0] is self, args[1] the waveform; anything after must have a default.
+    if (args.size() < 2) throw ModelError(path + ": forward takes no input; expected a [1, samples] waveform");
+    for (std::size_t i = 2; i < args.size(); ++i) {
+        if (!args[i].default_value())
+            throw ModelError(path + ": forward needs argument '" + args[i].name() +
+                             "' besides the waveform; only a [1, samples] waveform can be given");
+        impl->defaults.push_back(*args[i].default_value());
+    }
+
+    detail::InstrumentedGraph ig = detail::instrumentForward(impl->module);
+    if (ig.layers.empty())
+        throw ModelError(path + " has no quantizable layers (Linear, Conv1d or Conv2d weights that are module parameters)");
+    impl->observed = std::make_unique<torch::jit::GraphFunction>("forward_observed", ig.graph, nullptr);
+
+    // One second of quiet noise checks that forward accepts a waveform and returns a tensor, and
+    // gives the order in which layers run: "network order" for everything downstream. Layers the
+    // probe did not reach keep their graph order after the others.
+    std::vector<float> probe(std::size_t(impl->info.sampleRate));
+    for (std::size_t i = 0; i < probe.size(); ++i) probe[i] = 0.01f * float((i * 7919) % 200) / 200.0f - 0.005f;
+    FirstSeenSink firstSeen(ig.layers.size());
+    try {
+        detail::ThreadSinkScope scope(&firstSeen);
+        impl->run(probe, true);
+    } catch (const ModelError& e) {
+        throw ModelError(path + ": " + e.what());
+    }
+    std::vector<int> order = firstSeen.order;
+    for (int i = 0; i < int(ig.layers.size()); ++i)
+        if (std::find(order.begin(), order.end(), i) == order.end()) order.push_back(i);
+    impl->graphToInfo.assign(order.size(), 0);
+    for (std::size_t pos = 0; pos < order.size(); ++pos) {
+        impl->graphToInfo[std::size_t(order[pos])] = int(pos);
+        impl->info.layers.push_back(ig.layers[std::size_t(order[pos])]);
+    }
+    return SpeechModel(std::move(impl));
+}
+
+SpeechModel::SpeechModel(std::shared_ptr<Impl> impl) : d(std::move(impl)) {}
+SpeechModel::SpeechModel(SpeechModel&&) noexcept = default;
+SpeechModel& SpeechModel::operator=(SpeechModel&&) noexcept = default;
+SpeechModel::~SpeechModel() = default;
+
+const ModelInfo& SpeechModel::info() const { return d->info; }
+
+ModelOutput SpeechModel::forward(const std::vector<float>& wave) const { return d->run(wave, false); }
+
+ModelOutput SpeechModel::forwardObserved(const std::vector<float>& wave, LayerSink& sink) const {
+    RemappingSink remap(sink, d->graphToInfo);
+    detail::ThreadSinkScope scope(&remap);
+    return d->run(wave, true);
+}
+
+void setComputeThreads(int threads) { at::set_num_threads(threads > 0 ? threads : hardwareThreads()); }
+
+int hardwareThreads() {
+    const unsigned n = std::thread::hardware_concurrency();
+    return n ? int(n) : 1;
+}
+
+}  // namespace qs

@@ -1,0 +1,60 @@
+// A TorchScript speech model behind a plain C++ interface (no LibTorch types), so Qt code can hold
+// one. Loading discovers the quantizable layers and prepares an instrumented copy of the forward
+// graph in which every layer output passes through an observer that reports it to a LayerSink.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/model_info.h"
+
+namespace qs {
+
+// Receives layer outputs during forwardObserved(). Block layout is [outer][channels][inner], the
+// convention of ActivationStats::add. Called on the thread that runs the forward pass.
+class LayerSink {
+public:
+    virtual ~LayerSink() = default;
+    virtual void observe(int layer, const float* data, std::size_t outer, std::size_t channels,
+                         std::size_t inner) = 0;
+};
+
+struct ModelOutput {
+    std::vector<std::int64_t> shape;  // e.g. [1, frames, vocabulary] for a CTC model
+    std::vector<float> values;        // row-major
+};
+
+class SpeechModel {
+public:
+    // Loads a TorchScript file and its optional model.json metadata, finds the quantizable layers and
+    // checks that forward accepts a [1, samples] float waveform. Throws ModelError with one readable
+    // sentence: not a TorchScript file, no forward method, rejected input, no quantizable layers.
+    static SpeechModel load(const std::string& path);
+
+    SpeechModel(SpeechModel&&) noexcept;
+    SpeechModel& operator=(SpeechModel&&) noexcept;
+    ~SpeechModel();
+
+    const ModelInfo& info() const;
+
+    // The model's own forward pass on a mono waveform at info().sampleRate. Thread-safe.
+    ModelOutput forward(const std::vector<float>& wave) const;
+
+    // The same pass through the instrumented graph: every quantizable layer's output is handed to
+    // sink before the network goes on. The output equals forward()'s. Thread-safe; sinks are per call.
+    ModelOutput forwardObserved(const std::vector<float>& wave, LayerSink& sink) const;
+
+private:
+    struct Impl;
+    explicit SpeechModel(std::shared_ptr<Impl> impl);
+    std::shared_ptr<Impl> d;
+};
+
+// Threads LibTorch may use for one operator, on the calling thread (0 = every core).
+void setComputeThreads(int threads);
+int hardwareThreads();
+
+}  // namespace qs

@@ -1,0 +1,158 @@
+#include "core/torch_graph.h"
+
+#include <torch/csrc/jit/passes/inliner.h>
+
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include "core/errors.h"
+
+namespace qs::detail {
+namespace {
+
+using torch::jit::Block;
+using torch::jit::Graph;
+using torch::jit::Node;
+using torch::jit::Value;
+
+thread_local LayerSink* tlSink = nullptr;
+
+// The observer: hands a layer's output to this thread's sink and returns the tensor unchanged.
+// axis is the channel dimension (1 for convolutions, -1 for linear layers).
+at::Tensor observe(const at::Tensor& x, int64_t layer, int64_t axis) {
+    LayerSink* sink = tlSink;
+    if (!sink || !x.defined() || x.dim() == 0) return x;
+    at::Tensor c = x.scalar_type() == at::kFloat ? x.contiguous() : x.to(at::kFloat).contiguous();
+    const int64_t dim = c.dim();
+    const int64_t ax = axis < 0 ? axis + dim : axis;
+    if (ax < 0 || ax >= dim) return x;
+    int64_t outer = 1, inner = 1;
+    for (int64_t i = 0; i < ax; ++i) outer *= c.size(i);
+    for (int64_t i = ax + 1; i < dim; ++i) inner *= c.size(i);
+    sink->observe(int(layer), c.data_ptr<float>(), std::size_t(outer), std::size_t(c.size(ax)),
+                  std::size_t(inner));
+    return x;
+}
+
+// CONSERVATIVE alias analysis: the executor treats the node as having side effects, so no
+// optimisation pass removes or merges it.
+TORCH_LIBRARY(quantscope, m) {
+    m.def(torch::schema("quantscope::observe(Tensor x, int layer, int axis) -> Tensor",
+                        c10::AliasAnalysisKind::CONSERVATIVE),
+          &observe);
+}
+
+// "a.b.weight" for a value produced by GetAttr[weight](GetAttr[b](GetAttr[a](self))); empty when
+// the chain does not start at the graph's first input (self) or passes through anything else.
+std::string attributePath(Value* v, Value* self) {
+    std::vector<std::string> parts;
+    while (v != self) {
+        Node* n = v->node();
+        if (n->kind() != c10::prim::GetAttr) return {};
+        parts.push_back(n->s(c10::attr::name));
+        v = n->input(0);
+    }
+    std::string path;
+    for (auto it = parts.rbegin(); it != parts.rend(); ++it) path += (path.empty() ? "" : ".") + *it;
+    return path;
+}
+
+bool isConvolution(const Node* n) {
+    return n->kind() == c10::aten::_convolution || n->kind() == c10::aten::conv1d ||
+           n->kind() == c10::aten::conv2d;
+}
+
+bool isTransposedConvolution(const Node* n) {
+    if (n->kind() != c10::aten::_convolution) return false;
+    auto transposed = torch::jit::toIValue(n->input(6));
+    return !transposed || !transposed->isBool() || transposed->toBool();
+}
+
+struct LayerSite {
+    Node* node;
+    int layer;
+    int axis;
+};
+
+class Finder {
+public:
+    Finder(Value* self, const std::map<std::string, at::Tensor>& params) : self_(self), params_(params) {}
+
+    void visit(Block* block) {
+        for (Node* n : block->nodes()) {
+            for (Block* b : n->blocks()) visit(b);
+            const bool linear = n->kind() == c10::aten::linear;
+            if (!linear && !(isConvolution(n) && !isTransposedConvolution(n))) continue;
+            const std::string path = attributePath(n->input(1), self_);
+            auto param = params_.find(path);
+            if (param == params_.end()) continue;  // weight computed at run time: not a layer
+            const at::Tensor& w = param->second;
+            std::string kind = "linear";
+            if (!linear) {
+                if (w.dim() == 3) kind = "conv1d";
+                else if (w.dim() == 4) kind = "conv2d";
+                else continue;
+            } else if (w.dim() != 2) {
+                continue;
+            }
+            sites.push_back({n, layerIndex(path, kind, w), linear ? -1 : 1});
+        }
+    }
+
+    std::vector<LayerSite> sites;
+    std::vector<LayerInfo> layers;
+
+private:
+    int layerIndex(const std::string& path, const std::string& kind, const at::Tensor& w) {
+        auto it = index_.find(path);
+        if (it != index_.end()) return it->second;
+        LayerInfo info;
+        const std::string suffix = ".weight";
+        const bool strip = path.size() > suffix.size() &&
+                           path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0;
+        info.name = strip ? path.substr(0, path.size() - suffix.size()) : path;
+        info.kind = kind;
+        info.params = w.numel();
+        info.shape = w.sizes().vec();
+        layers.push_back(info);
+        return index_[path] = int(layers.size()) - 1;
+    }
+
+    Value* self_;
+    const std::map<std::string, at::Tensor>& params_;
+    std::unordered_map<std::string, int> index_;
+};
+
+}  // namespace
+
+InstrumentedGraph instrumentForward(const torch::jit::Module& module) {
+    auto method = module.find_method("forward");
+    if (!method) throw ModelError("the TorchScript module has no forward method");
+    std::shared_ptr<Graph> graph = method->graph()->copy();
+    torch::jit::Inline(*graph);
+
+    std::map<std::string, at::Tensor> params;
+    for (const auto& p : module.named_parameters(/*recurse=*/true)) params[p.name] = p.value;
+
+    Finder finder(graph->inputs().at(0), params);
+    finder.visit(graph->block());
+
+    const c10::Symbol observeOp = c10::Symbol::fromQualString("quantscope::observe");
+    for (const LayerSite& site : finder.sites) {
+        Value* out = site.node->output(0);
+        torch::jit::WithInsertPoint guard(site.node->next());
+        Value* layer = graph->insertConstant(int64_t(site.layer));
+        Value* axis = graph->insertConstant(int64_t(site.axis));
+        Node* obs = graph->insertNode(graph->create(observeOp, {out, layer, axis}));
+        obs->output()->setType(out->type());
+        out->replaceAllUsesAfterNodeWith(obs, obs->output());
+    }
+    graph->lint();
+    return {graph, finder.layers};
+}
+
+ThreadSinkScope::ThreadSinkScope(LayerSink* sink) : previous_(tlSink) { tlSink = sink; }
+ThreadSinkScope::~ThreadSinkScope() { tlSink = previous_; }
+
+}  // namespace qs::detail

@@ -1,0 +1,41 @@
+// Internal to core/: graph surgery on TorchScript modules. Includes LibTorch; never include this
+// from a header that Qt code sees.
+#pragma once
+
+#include <torch/script.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/model_info.h"
+#include "core/speech_model.h"
+
+namespace qs::detail {
+
+struct InstrumentedGraph {
+    std::shared_ptr<torch::jit::Graph> graph;  // inlined forward with observer nodes inserted
+    std::vector<LayerInfo> layers;             // in order of first appearance in the graph
+};
+
+// Copies module's forward graph, inlines every call, finds aten::linear / aten::_convolution /
+// aten::conv1d / aten::conv2d nodes whose weight is a module parameter (resolved through its chain
+// of prim::GetAttr nodes), and inserts after each a quantscope::observe node carrying the layer's
+// index. Nodes inside prim::If / prim::Loop blocks are included; a weight used at several places is
+// one layer.
+InstrumentedGraph instrumentForward(const torch::jit::Module& module);
+
+// While alive, observer nodes executed on this thread report to sink; outside any scope they only
+// pass their input on. Scopes restore the previous sink, so they nest.
+class ThreadSinkScope {
+public:
+    explicit ThreadSinkScope(LayerSink* sink);
+    ~ThreadSinkScope();
+    ThreadSinkScope(const ThreadSinkScope&) = delete;
+    ThreadSinkScope& operator=(const ThreadSinkScope&) = delete;
+
+private:
+    LayerSink* previous_;
+};
+
+}  // namespace qs::detail

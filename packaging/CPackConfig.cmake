@@ -1,0 +1,16 @@
+# `cpack -G DEB` in the build folder produces quantscope_<version>_amd64.deb with both programs.
+install(FILES ${PROJECT_SOURCE_DIR}/packaging/quantscope.desktop DESTINATION share/applications)
+install(FILES ${PROJECT_SOURCE_DIR}/packaging/quantscope.svg DESTINATION share/icons/hicolor/scalable/apps)
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/resources/demo/ DESTINATION share/quantscope/demo OPTIONAL)
+
+set(CPACK_GENERATOR DEB)
+set(CPACK_PACKAGE_NAME quantscope)
+set(CPACK_PACKAGE_VENDOR "quantscope")
+set(CPACK_PACKAGE_CONTACT "quantscope maintainers <maintainers@quantscope.invalid>")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${PROJECT_DESCRIPTION}")
+set(CPACK_DEBIAN_PACKAGE_SECTION science)
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "libopenblas0-openmp")
+set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+include(CPack)
