@@ -1,0 +1,56 @@
+// quantscope-cli analyze: per-layer activation statistics of a model on an audio folder.
+#include <cstdio>
+
+#include "app/cli/args.h"
+#include "app/cli/commands.h"
+#include "app/cli/progress_printer.h"
+#include "core/analyzer.h"
+
+namespace qs::cli {
+
+int runAnalyze(const std::vector<std::string>& argv) {
+    const Args args(argv, {{"model", "audio", "out", "max-clips", "threads", "window-seconds", "raw-rate",
+                            "raw-channels"},
+                           {"speaker"},
+                           {}});
+    const std::string modelPath = args.required("model");
+    const std::string audioDir = args.required("audio");
+    const std::string out = args.required("out");
+    const int threads = args.getInt("threads", 0);
+    if (threads < 0) throw InputError("--threads must be 0 (every core) or more");
+
+    const SpeechModel model = SpeechModel::load(modelPath);
+    CorpusOptions corpusOptions;
+    corpusOptions.targetRate = model.info().sampleRate;
+    corpusOptions.normalize = model.info().normalize;
+    corpusOptions.windowSeconds = args.getDouble("window-seconds", corpusOptions.windowSeconds);
+    corpusOptions.rawRate = args.getInt("raw-rate", corpusOptions.rawRate);
+    corpusOptions.rawChannels = args.getInt("raw-channels", corpusOptions.rawChannels);
+    if (corpusOptions.windowSeconds <= 0) throw InputError("--window-seconds must be positive");
+
+    AudioCorpus corpus = AudioCorpus::scan(audioDir, corpusOptions);
+    if (args.has("speaker")) corpus.selectSpeakers(args.all("speaker"));
+    corpus.limitClips(args.getInt("max-clips", 0));
+
+    std::size_t clips = 0;
+    for (const auto& s : corpus.speakers()) clips += s.clips.size();
+    std::fprintf(stderr, "analyze: %s, %zu layers; %zu speakers, %zu clips (%zu files skipped)\n",
+                 modelPath.c_str(), model.info().layers.size(), corpus.speakers().size(), clips,
+                 corpus.skipped().size());
+
+    AnalyzeOptions options;
+    options.threads = threads;
+    ProgressPrinter printer("analyze");
+    const Analysis analysis = analyze(model, corpus, options, printer.callback());
+    printer.finish();
+
+    saveAnalysis(out, analysis);
+    for (const auto& s : analysis.skipped) std::fprintf(stderr, "skipped %s: %s\n", s.path.c_str(), s.reason.c_str());
+    double seconds = 0;
+    for (const auto& s : analysis.speakers) seconds += s.seconds;
+    std::fprintf(stderr, "analyze: wrote %s (%.1f s of audio in %.1f s on %d threads)\n", out.c_str(), seconds,
+                 analysis.elapsedSeconds, analysis.threads);
+    return 0;
+}
+
+}  // namespace qs::cli

@@ -1,0 +1,63 @@
+#include "app/cli/progress_printer.h"
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <unistd.h>
+
+namespace qs::cli {
+namespace {
+
+std::atomic<bool> interrupted{false};
+
+extern "C" void onInterrupt(int) { interrupted = true; }
+
+}  // namespace
+
+ProgressPrinter::ProgressPrinter(std::string verb)
+    : verb_(std::move(verb)), tty_(::isatty(STDERR_FILENO) != 0), start_(std::chrono::steady_clock::now()),
+      lastLine_(start_) {
+    interrupted = false;
+    std::signal(SIGINT, onInterrupt);
+    std::signal(SIGTERM, onInterrupt);
+}
+
+ProgressPrinter::~ProgressPrinter() {
+    finish();
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+}
+
+ProgressFn ProgressPrinter::callback() {
+    return [this](const Progress& p) { return print(p); };
+}
+
+bool ProgressPrinter::print(const Progress& p) {
+    const auto now = std::chrono::steady_clock::now();
+    const double elapsed = std::chrono::duration<double>(now - start_).count();
+    // Off a terminal: a line every 5 s, and one when the last unit is done.
+    const bool due = std::chrono::duration<double>(now - lastLine_).count() >= 5.0 ||
+                     (p.done == p.total && p.done != lastDone_);
+    if (!tty_ && !due) return !interrupted;
+    lastLine_ = now;
+    lastDone_ = p.done;
+    char line[256];
+    const double rate = elapsed > 0 ? p.seconds / elapsed : 0.0;
+    std::snprintf(line, sizeof line, "%s: %zu/%zu clips, %.1f s of audio, %.1fx real time, %.0f s elapsed",
+                  verb_.c_str(), p.done, p.total, p.seconds, rate, elapsed);
+    if (tty_) {
+        std::fprintf(stderr, "\r%-100s", line);
+        open_ = true;
+    } else {
+        std::fprintf(stderr, "%s\n", line);
+    }
+    std::fflush(stderr);
+    return !interrupted;
+}
+
+void ProgressPrinter::finish() {
+    if (open_) std::fputc('\n', stderr);
+    open_ = false;
+}
+
+}  // namespace qs::cli

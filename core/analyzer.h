@@ -1,0 +1,29 @@
+// Streams a corpus through an instrumented model and accumulates per-layer activation statistics,
+// per speaker and over all speakers. Memory stays bounded: one accumulator per layer per worker
+// plus the running total; a speaker's accumulators are summarised and freed when it is done.
+#pragma once
+
+#include "core/analysis.h"
+#include "core/audio_corpus.h"
+#include "core/progress.h"
+#include "core/speech_model.h"
+
+namespace qs {
+
+struct AnalyzeOptions {
+    int threads = 0;        // cores to use in all (0 = every core)
+    int histogramBins = 128;
+};
+
+// Runs every clip of corpus (already selected and limited) through model. Clips that cannot be
+// decoded or that the model rejects are listed in the result's skipped files with the reason.
+// progress is called on the calling thread; returning false stops the run (throws Cancelled).
+// Throws ModelError when no clip at all could be analysed.
+Analysis analyze(const SpeechModel& model, const AudioCorpus& corpus, const AnalyzeOptions& options = {},
+                 const ProgressFn& progress = {});
+
+// The plain forward passes the analysis makes, with the same threads and clip order but no
+// observers: the baseline the analysis overhead is measured against (bench/).
+void forwardOnly(const SpeechModel& model, const AudioCorpus& corpus, int threads);
+
+}  // namespace qs
