@@ -1,0 +1,105 @@
+#include "core/sensitivity.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/errors.h"
+
+namespace qs {
+
+namespace {
+
+struct MetricEntry {
+    Metric metric;
+    const char* name;
+};
+
+// Order matters: it is the order the CLI lists the choices in.
+const MetricEntry kMetrics[] = {
+    {Metric::Median, "median"}, {Metric::Mean, "mean"}, {Metric::Max, "max"},
+    {Metric::AbsMax, "abs_max"}, {Metric::Std, "std"},  {Metric::Var, "var"},
+};
+
+std::string joined(const std::vector<std::string>& items) {
+    std::string out;
+    for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
+    return out;
+}
+
+}  // namespace
+
+std::string metricName(Metric m) {
+    for (const auto& e : kMetrics)
+        if (e.metric == m) return e.name;
+    return "unknown";
+}
+
+const std::vector<std::string>& metricNames() {
+    static const std::vector<std::string> names = [] {
+        std::vector<std::string> v;
+        for (const auto& e : kMetrics) v.push_back(e.name);
+        return v;
+    }();
+    return names;
+}
+
+Metric parseMetric(const std::string& name) {
+    for (const auto& e : kMetrics)
+        if (name == e.name) return e.metric;
+    throw InputError("unknown metric '" + name + "' (known: " + joined(metricNames()) + ")");
+}
+
+bool isStatistic(Metric m) {
+    switch (m) {
+        case Metric::Median:
+        case Metric::Mean:
+        case Metric::Max:
+        case Metric::AbsMax:
+        case Metric::Std:
+        case Metric::Var:
+            return true;
+    }
+    return false;
+}
+
+double statValue(const StatsSummary& s, Metric m) {
+    switch (m) {
+        case Metric::Median: return s.median_abs;
+        case Metric::Mean: return s.mean_abs;
+        case Metric::Max: return s.max;
+        case Metric::AbsMax: return s.abs_max;
+        case Metric::Std: return s.std_abs;
+        case Metric::Var: return s.var_abs;
+    }
+    throw InputError("metric " + metricName(m) + " is not an activation statistic");
+}
+
+std::vector<std::string> availableSpeakers(const Analysis& a) {
+    std::vector<std::string> names{kAllSpeakers};
+    for (const auto& s : a.speakers)
+        if (std::find(names.begin(), names.end(), s.name) == names.end()) names.push_back(s.name);
+    return names;
+}
+
+std::vector<double> statScores(const Analysis& a, Metric m, const std::string& speaker) {
+    const auto speakers = availableSpeakers(a);
+    if (std::find(speakers.begin(), speakers.end(), speaker) == speakers.end())
+        throw InputError("unknown speaker '" + speaker + "' (available: " + joined(speakers) + ")");
+
+    std::vector<double> scores;
+    scores.reserve(a.layers.size());
+    for (const LayerAnalysis& layer : a.layers) {
+        auto it = layer.stats.find(speaker);
+        if (it == layer.stats.end())
+            throw InputError("layer " + layer.info.name + " has no statistics for speaker '" + speaker + "'");
+        const double v = statValue(it->second, m);
+        // A NaN would make the layer order undefined; say which layer instead of guessing.
+        if (!std::isfinite(v))
+            throw InputError("layer " + layer.info.name + " has a non-finite " + metricName(m) +
+                             " score for speaker '" + speaker + "'");
+        scores.push_back(v);
+    }
+    return scores;
+}
+
+}  // namespace qs
