@@ -189,7 +189,7 @@ Allocation describeAllocation(const Analysis& a, const AllocationRequest& reques
 }
 
 Allocation allocateAnalysis(const Analysis& a, const AllocationRequest& request) {
-    const std::vector<double> scores = statScores(a, request.metric, request.speaker);
+    const std::vector<double> scores = layerScores(a, request.metric, request.speaker);
     const BudgetCurve curve = BudgetCurve::build(sizeModelFor(a), scores, request.settings);
     return describeAllocation(a, request, scores, curve.lookup(request.targetMb));
 }

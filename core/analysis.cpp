@@ -39,11 +39,19 @@ json toJson(const Analysis& a) {
     for (const auto& l : a.layers) {
         json stats = json::object();
         for (const auto& [speaker, summary] : l.stats) stats[speaker] = toJson(summary);
-        j["layers"].push_back({{"name", l.info.name},
-                               {"kind", l.info.kind},
-                               {"params", l.info.params},
-                               {"shape", l.info.shape},
-                               {"stats", stats}});
+        json layer = {{"name", l.info.name},
+                      {"kind", l.info.kind},
+                      {"params", l.info.params},
+                      {"shape", l.info.shape},
+                      {"stats", stats}};
+        if (!l.distances.empty()) {
+            json distances = json::object();
+            for (const auto& [speaker, d] : l.distances)
+                distances[speaker] = {{"kl", d.kl},     {"l1", d.l1},       {"l2", d.l2},   {"cosine", d.cosine},
+                                      {"sqnr_db", d.sqnrDb}, {"clips", d.clips}, {"bits", d.bits}};
+            layer["distances"] = distances;
+        }
+        j["layers"].push_back(layer);
     }
     j["skipped"] = json::array();
     for (const auto& s : a.skipped) j["skipped"].push_back({{"path", s.path}, {"reason", s.reason}});
@@ -75,6 +83,11 @@ Analysis analysisFromJson(const json& j) {
             la.info.shape = l.value("shape", std::vector<std::int64_t>{});
             for (const auto& [speaker, summary] : l.at("stats").items())
                 la.stats[speaker] = statsSummaryFromJson(summary);
+            if (l.contains("distances"))
+                for (const auto& [speaker, d] : l["distances"].items())
+                    la.distances[speaker] = {d.at("kl").get<double>(),     d.at("l1").get<double>(),
+                                             d.at("l2").get<double>(),     d.at("cosine").get<double>(),
+                                             d.at("sqnr_db").get<double>(), d.value("clips", 0), d.value("bits", 8)};
             a.model.layers.push_back(la.info);
             a.layers.push_back(std::move(la));
         }

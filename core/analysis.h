@@ -23,9 +23,22 @@ struct SpeakerSummary {
     double seconds = 0.0;    // audio analysed
 };
 
+// How much the model output moves when this one layer's weights alone are quantized (to `bits`,
+// symmetric per channel), averaged over the clips; the label-free distance sensitivities.
+struct DistanceScores {
+    double kl = 0;       // mean over output frames of KL(softmax(float) || softmax(quantized))
+    double l1 = 0;       // mean |float - quantized| over output elements
+    double l2 = 0;       // mean (float - quantized)^2 over output elements
+    double cosine = 0;   // 1 - cosine similarity of the flattened outputs, mean over clips
+    double sqnrDb = 0;   // 10 log10(sum float^2 / sum (float - quantized)^2) over all clips
+    int clips = 0;
+    int bits = 8;
+};
+
 struct LayerAnalysis {
     LayerInfo info;
-    std::map<std::string, StatsSummary> stats;  // speaker name or "all" -> statistics
+    std::map<std::string, StatsSummary> stats;        // speaker name or "all" -> statistics
+    std::map<std::string, DistanceScores> distances;  // filled only when distance passes were run
 };
 
 struct Analysis {
@@ -39,6 +52,7 @@ struct Analysis {
 
     const LayerAnalysis* findLayer(const std::string& name) const;
     bool hasSpeaker(const std::string& name) const;
+    bool hasDistances() const { return !layers.empty() && !layers.front().distances.empty(); }
 };
 
 nlohmann::json toJson(const Analysis& a);

@@ -20,9 +20,19 @@ int clipWorkers(std::size_t clips, int threads) {
 void runClips(const std::vector<const Clip*>& clips, int threads,
               const std::function<void(int, const Clip&)>& work, const ProgressFn& progress,
               const Progress& base) {
-    if (clips.empty()) return;
+    runTasks(
+        clips.size(), threads, [&](int worker, std::size_t i) { work(worker, *clips[i]); }, progress, base,
+        [&](std::size_t i) { return clips[i]->speaker + ": " + clips[i]->id; },
+        [&](std::size_t i) { return clips[i]->seconds; });
+}
+
+void runTasks(std::size_t n, int threads, const std::function<void(int, std::size_t)>& work,
+              const ProgressFn& progress, const Progress& base,
+              const std::function<std::string(std::size_t)>& describe,
+              const std::function<double(std::size_t)>& secondsOf) {
+    if (n == 0) return;
     const int budget = threads > 0 ? threads : hardwareThreads();
-    const int workers = clipWorkers(clips.size(), budget);
+    const int workers = clipWorkers(n, budget);
     const int perWorker = std::max(1, budget / workers);
 
     std::atomic<std::size_t> next{0};
@@ -39,9 +49,9 @@ void runClips(const std::vector<const Clip*>& clips, int threads,
         setComputeThreads(perWorker);
         while (!stop) {
             const std::size_t i = next++;
-            if (i >= clips.size()) break;
+            if (i >= n) break;
             try {
-                work(worker, *clips[i]);
+                work(worker, i);
             } catch (...) {
                 std::lock_guard<std::mutex> lock(mutex);
                 if (!failure) failure = std::current_exception();
@@ -49,8 +59,8 @@ void runClips(const std::vector<const Clip*>& clips, int threads,
             }
             std::lock_guard<std::mutex> lock(mutex);
             ++done;
-            seconds += clips[i]->seconds;
-            current = clips[i]->speaker + ": " + clips[i]->id;
+            if (secondsOf) seconds += secondsOf(i);
+            if (describe) current = describe(i);
             changed.notify_all();
         }
         std::lock_guard<std::mutex> lock(mutex);

@@ -19,6 +19,13 @@ void runClips(const std::vector<const Clip*>& clips, int threads,
               const std::function<void(int worker, const Clip& clip)>& work, const ProgressFn& progress,
               const Progress& base = {});
 
+// The same for any n independent tasks: work(worker, i) for i in [0, n); describe(i) names task i
+// in the reported Progress message (may be null).
+void runTasks(std::size_t n, int threads, const std::function<void(int worker, std::size_t task)>& work,
+              const ProgressFn& progress, const Progress& base = {},
+              const std::function<std::string(std::size_t task)>& describe = {},
+              const std::function<double(std::size_t task)>& seconds = {});
+
 // How many workers runClips uses for n clips and a thread budget (0 = every core).
 int clipWorkers(std::size_t clips, int threads);
 

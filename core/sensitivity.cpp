@@ -18,6 +18,8 @@ struct MetricEntry {
 const MetricEntry kMetrics[] = {
     {Metric::Median, "median"}, {Metric::Mean, "mean"}, {Metric::Max, "max"},
     {Metric::AbsMax, "abs_max"}, {Metric::Std, "std"},  {Metric::Var, "var"},
+    {Metric::Kl, "kl"},         {Metric::L1, "l1"},     {Metric::L2, "l2"},
+    {Metric::Cosine, "cosine"}, {Metric::Sqnr, "sqnr"},
 };
 
 std::string joined(const std::vector<std::string>& items) {
@@ -58,8 +60,9 @@ bool isStatistic(Metric m) {
         case Metric::Std:
         case Metric::Var:
             return true;
+        default:
+            return false;
     }
-    return false;
 }
 
 double statValue(const StatsSummary& s, Metric m) {
@@ -70,6 +73,7 @@ double statValue(const StatsSummary& s, Metric m) {
         case Metric::AbsMax: return s.abs_max;
         case Metric::Std: return s.std_abs;
         case Metric::Var: return s.var_abs;
+        default: break;
     }
     throw InputError("metric " + metricName(m) + " is not an activation statistic");
 }
@@ -81,10 +85,49 @@ std::vector<std::string> availableSpeakers(const Analysis& a) {
     return names;
 }
 
-std::vector<double> statScores(const Analysis& a, Metric m, const std::string& speaker) {
+namespace {
+
+void checkSpeaker(const Analysis& a, const std::string& speaker) {
     const auto speakers = availableSpeakers(a);
     if (std::find(speakers.begin(), speakers.end(), speaker) == speakers.end())
         throw InputError("unknown speaker '" + speaker + "' (available: " + joined(speakers) + ")");
+}
+
+}  // namespace
+
+double distanceValue(const DistanceScores& d, Metric m) {
+    switch (m) {
+        case Metric::Kl: return d.kl;
+        case Metric::L1: return d.l1;
+        case Metric::L2: return d.l2;
+        case Metric::Cosine: return d.cosine;
+        case Metric::Sqnr: return -d.sqnrDb;
+        default: break;
+    }
+    throw InputError("metric " + metricName(m) + " is not a distance");
+}
+
+std::vector<double> layerScores(const Analysis& a, Metric m, const std::string& speaker) {
+    if (isStatistic(m)) return statScores(a, m, speaker);
+    checkSpeaker(a, speaker);
+    if (!a.hasDistances())
+        throw InputError("metric " + metricName(m) +
+                         " needs distance passes; run analyze with --distance-clips N (e.g. 4)");
+    std::vector<double> scores;
+    for (const LayerAnalysis& layer : a.layers) {
+        auto it = layer.distances.find(speaker);
+        if (it == layer.distances.end())
+            throw InputError("layer " + layer.info.name + " has no distance scores for speaker '" + speaker + "'");
+        const double v = distanceValue(it->second, m);
+        if (std::isnan(v))
+            throw InputError("layer " + layer.info.name + " has an undefined " + metricName(m) + " score");
+        scores.push_back(v);
+    }
+    return scores;
+}
+
+std::vector<double> statScores(const Analysis& a, Metric m, const std::string& speaker) {
+    checkSpeaker(a, speaker);
 
     std::vector<double> scores;
     scores.reserve(a.layers.size());

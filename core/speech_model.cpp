@@ -107,6 +107,7 @@ struct SpeechModel::Impl {
     std::unique_ptr<torch::jit::GraphFunction> observed;  // the instrumented forward
     std::vector<c10::IValue> defaults;                    // defaults for forward's trailing arguments
     std::vector<int> graphToInfo;                         // graph layer index -> info.layers index
+    std::vector<at::Tensor> weights;                      // per info layer: the weight parameter
     ModelInfo info;
 
     std::vector<c10::IValue> stack(const std::vector<float>& wave) const {
@@ -189,6 +190,7 @@ SpeechModel SpeechModel::load(const std::string& path) {
     for (std::size_t pos = 0; pos < order.size(); ++pos) {
         impl->graphToInfo[std::size_t(order[pos])] = int(pos);
         impl->info.layers.push_back(ig.layers[std::size_t(order[pos])]);
+        impl->weights.push_back(ig.weights[std::size_t(order[pos])]);
     }
     return SpeechModel(std::move(impl));
 }
@@ -206,6 +208,36 @@ ModelOutput SpeechModel::forwardObserved(const std::vector<float>& wave, LayerSi
     RemappingSink remap(sink, d->graphToInfo);
     detail::ThreadSinkScope scope(&remap);
     return d->run(wave, true);
+}
+
+ModelOutput SpeechModel::forwardWithWeights(const std::vector<float>& wave, const std::vector<WeightOverride>& overrides,
+                                            LayerSink* sink) const {
+    // The graph's weight nodes are indexed in graph order; info order maps through graphToInfo.
+    std::vector<int> infoToGraph(d->graphToInfo.size());
+    for (std::size_t g = 0; g < d->graphToInfo.size(); ++g) infoToGraph[std::size_t(d->graphToInfo[g])] = int(g);
+    std::vector<at::Tensor> table(d->graphToInfo.size());
+    for (const WeightOverride& o : overrides) {
+        if (o.layer < 0 || std::size_t(o.layer) >= d->weights.size() || !o.values)
+            throw InputError("weight override for unknown layer " + std::to_string(o.layer));
+        const at::Tensor& w = d->weights[std::size_t(o.layer)];
+        if (int64_t(o.values->size()) != w.numel())
+            throw InputError("weight override for " + d->info.layers[std::size_t(o.layer)].name + " has " +
+                             std::to_string(o.values->size()) + " values, the layer has " + std::to_string(w.numel()));
+        table[std::size_t(infoToGraph[std::size_t(o.layer)])] =
+            torch::from_blob(const_cast<float*>(o.values->data()), w.sizes(), at::kFloat);
+    }
+    detail::ThreadWeightsScope weights(&table);
+    if (!sink) return d->run(wave, true);
+    RemappingSink remap(*sink, d->graphToInfo);
+    detail::ThreadSinkScope scope(&remap);
+    return d->run(wave, true);
+}
+
+std::vector<float> SpeechModel::layerWeight(int layer) const {
+    if (layer < 0 || std::size_t(layer) >= d->weights.size())
+        throw InputError("no layer " + std::to_string(layer));
+    const at::Tensor w = d->weights[std::size_t(layer)].detach().to(at::kFloat).contiguous();
+    return std::vector<float>(w.data_ptr<float>(), w.data_ptr<float>() + w.numel());
 }
 
 void setComputeThreads(int threads) { at::set_num_threads(threads > 0 ? threads : hardwareThreads()); }

@@ -22,6 +22,13 @@ public:
                          std::size_t inner) = 0;
 };
 
+// A replacement weight for one layer during a forward pass: `values` has the layer's weight shape,
+// row-major, output channels first (as layerWeight() returns it) and must outlive the call.
+struct WeightOverride {
+    int layer = 0;
+    const std::vector<float>* values = nullptr;
+};
+
 struct ModelOutput {
     std::vector<std::int64_t> shape;  // e.g. [1, frames, vocabulary] for a CTC model
     std::vector<float> values;        // row-major
@@ -46,6 +53,15 @@ public:
     // The same pass through the instrumented graph: every quantizable layer's output is handed to
     // sink before the network goes on. The output equals forward()'s. Thread-safe; sinks are per call.
     ModelOutput forwardObserved(const std::vector<float>& wave, LayerSink& sink) const;
+
+    // A forward pass in which the listed layers compute with replacement weights and every other
+    // layer with its own; the model itself is not modified, so concurrent calls may each replace
+    // different layers. sink may be null. Throws InputError on a wrong layer index or size.
+    ModelOutput forwardWithWeights(const std::vector<float>& wave, const std::vector<WeightOverride>& overrides,
+                                   LayerSink* sink = nullptr) const;
+
+    // Layer i's weight (info().layers[i]) as row-major floats, output channels first.
+    std::vector<float> layerWeight(int layer) const;
 
 private:
     struct Impl;

@@ -17,6 +17,7 @@ using torch::jit::Node;
 using torch::jit::Value;
 
 thread_local LayerSink* tlSink = nullptr;
+thread_local const std::vector<at::Tensor>* tlWeights = nullptr;
 
 // The observer: hands a layer's output to this thread's sink and returns the tensor unchanged.
 // axis is the channel dimension (1 for convolutions, -1 for linear layers).
@@ -35,12 +36,23 @@ at::Tensor observe(const at::Tensor& x, int64_t layer, int64_t axis) {
     return x;
 }
 
-// CONSERVATIVE alias analysis: the executor treats the node as having side effects, so no
-// optimisation pass removes or merges it.
+// The weight a layer computes with: this thread's replacement when one is set for the layer (a
+// quantized copy, say), else the module's own parameter.
+at::Tensor weight(const at::Tensor& w, int64_t layer) {
+    const std::vector<at::Tensor>* table = tlWeights;
+    if (!table || std::size_t(layer) >= table->size()) return w;
+    const at::Tensor& replacement = (*table)[std::size_t(layer)];
+    return replacement.defined() ? replacement : w;
+}
+
+// CONSERVATIVE alias analysis: the executor treats the nodes as having side effects, so no
+// optimisation pass removes, hoists or merges them.
 TORCH_LIBRARY(quantscope, m) {
     m.def(torch::schema("quantscope::observe(Tensor x, int layer, int axis) -> Tensor",
                         c10::AliasAnalysisKind::CONSERVATIVE),
           &observe);
+    m.def(torch::schema("quantscope::weight(Tensor w, int layer) -> Tensor", c10::AliasAnalysisKind::CONSERVATIVE),
+          &weight);
 }
 
 // "a.b.weight" for a value produced by GetAttr[weight](GetAttr[b](GetAttr[a](self))); empty when
@@ -102,6 +114,7 @@ public:
 
     std::vector<LayerSite> sites;
     std::vector<LayerInfo> layers;
+    std::vector<at::Tensor> weights;
 
 private:
     int layerIndex(const std::string& path, const std::string& kind, const at::Tensor& w) {
@@ -116,6 +129,7 @@ private:
         info.params = w.numel();
         info.shape = w.sizes().vec();
         layers.push_back(info);
+        weights.push_back(w);
         return index_[path] = int(layers.size()) - 1;
     }
 
@@ -139,7 +153,15 @@ InstrumentedGraph instrumentForward(const torch::jit::Module& module) {
     finder.visit(graph->block());
 
     const c10::Symbol observeOp = c10::Symbol::fromQualString("quantscope::observe");
+    const c10::Symbol weightOp = c10::Symbol::fromQualString("quantscope::weight");
     for (const LayerSite& site : finder.sites) {
+        {
+            torch::jit::WithInsertPoint guard(site.node);
+            Value* layer = graph->insertConstant(int64_t(site.layer));
+            Node* w = graph->insertNode(graph->create(weightOp, {site.node->input(1), layer}));
+            w->output()->setType(site.node->input(1)->type());
+            site.node->replaceInput(1, w->output());
+        }
         Value* out = site.node->output(0);
         torch::jit::WithInsertPoint guard(site.node->next());
         Value* layer = graph->insertConstant(int64_t(site.layer));
@@ -149,10 +171,15 @@ InstrumentedGraph instrumentForward(const torch::jit::Module& module) {
         out->replaceAllUsesAfterNodeWith(obs, obs->output());
     }
     graph->lint();
-    return {graph, finder.layers};
+    return {graph, finder.layers, finder.weights};
 }
 
 ThreadSinkScope::ThreadSinkScope(LayerSink* sink) : previous_(tlSink) { tlSink = sink; }
 ThreadSinkScope::~ThreadSinkScope() { tlSink = previous_; }
+
+ThreadWeightsScope::ThreadWeightsScope(const std::vector<at::Tensor>* weights) : previous_(tlWeights) {
+    tlWeights = weights;
+}
+ThreadWeightsScope::~ThreadWeightsScope() { tlWeights = previous_; }
 
 }  // namespace qs::detail

@@ -16,12 +16,14 @@ namespace qs::detail {
 struct InstrumentedGraph {
     std::shared_ptr<torch::jit::Graph> graph;  // inlined forward with observer nodes inserted
     std::vector<LayerInfo> layers;             // in order of first appearance in the graph
+    std::vector<at::Tensor> weights;           // the layers' weight parameters, same order
 };
 
 // Copies module's forward graph, inlines every call, finds aten::linear / aten::_convolution /
 // aten::conv1d / aten::conv2d nodes whose weight is a module parameter (resolved through its chain
 // of prim::GetAttr nodes), and inserts after each a quantscope::observe node carrying the layer's
-// index. Nodes inside prim::If / prim::Loop blocks are included; a weight used at several places is
+// index, and before each a quantscope::weight node through which the weight passes, so a thread can
+// substitute its own weights (see ThreadWeightsScope). Nodes inside prim::If / prim::Loop blocks are included; a weight used at several places is
 // one layer.
 InstrumentedGraph instrumentForward(const torch::jit::Module& module);
 
@@ -36,6 +38,19 @@ public:
 
 private:
     LayerSink* previous_;
+};
+
+// While alive, layer g of the instrumented graph computes with (*weights)[g] instead of its own
+// parameter wherever that tensor is defined. Restores the previous table on exit.
+class ThreadWeightsScope {
+public:
+    explicit ThreadWeightsScope(const std::vector<at::Tensor>* weights);
+    ~ThreadWeightsScope();
+    ThreadWeightsScope(const ThreadWeightsScope&) = delete;
+    ThreadWeightsScope& operator=(const ThreadWeightsScope&) = delete;
+
+private:
+    const std::vector<at::Tensor>* previous_;
 };
 
 }  // namespace qs::detail

@@ -116,6 +116,31 @@ class AttentionNet(nn.Module):
         return self.head(a + h), h.shape[0]
 
 
+class FragileNet(nn.Module):
+    """One obviously fragile layer for the distance-score tests. `prep` zeroes its output channel 0, and
+    every row of `fragile` carries a 1000x outlier on that channel: the float output never sees it, but
+    an 8-bit per-channel scale sized for it rounds every real weight of the layer to zero."""
+
+    def __init__(self):
+        super().__init__()
+        self.front = nn.Conv1d(1, 16, kernel_size=20, stride=10)
+        self.prep = nn.Linear(16, 16)
+        self.fragile = nn.Linear(16, 16)
+        self.sturdy = nn.Linear(16, 16)
+        self.head = nn.Linear(16, 6)
+        with torch.no_grad():
+            self.prep.weight[0].zero_()
+            self.prep.bias[0] = 0.0
+            self.fragile.weight[:, 0] = 1000.0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = torch.tanh(self.front(x.unsqueeze(1))).transpose(1, 2)
+        h = torch.relu(self.prep(h))
+        h = torch.tanh(self.fragile(h))
+        h = torch.tanh(self.sturdy(h))
+        return self.head(h)
+
+
 class NoLayers(nn.Module):
     def __init__(self):
         super().__init__()
@@ -221,6 +246,8 @@ def main():
     torch.manual_seed(99)
     save(ControlFlowNet(), os.path.join(args.out, "control_flow_scripted.pt"), True, None, wave)
     save(AttentionNet(), os.path.join(args.out, "attention_scripted.pt"), True, None, wave)
+    torch.manual_seed(7)
+    save(FragileNet(), os.path.join(args.out, "fragile_traced.pt"), False, None, wave)
     torch.jit.save(torch.jit.script(NoLayers()), os.path.join(args.out, "no_layers.pt"))
     torch.jit.save(torch.jit.script(WantsImages()), os.path.join(args.out, "wants_images.pt"))
     with open(os.path.join(args.out, "not_a_model.pt"), "w") as f:

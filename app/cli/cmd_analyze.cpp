@@ -5,12 +5,13 @@
 #include "app/cli/commands.h"
 #include "app/cli/progress_printer.h"
 #include "core/analyzer.h"
+#include "core/distance_scores.h"
 
 namespace qs::cli {
 
 int runAnalyze(const std::vector<std::string>& argv) {
     const Args args(argv, {{"model", "audio", "out", "max-clips", "threads", "window-seconds", "raw-rate",
-                            "raw-channels"},
+                            "raw-channels", "distance-clips", "distance-bits"},
                            {"speaker"},
                            {}});
     const std::string modelPath = args.required("model");
@@ -41,8 +42,22 @@ int runAnalyze(const std::vector<std::string>& argv) {
     AnalyzeOptions options;
     options.threads = threads;
     ProgressPrinter printer("analyze");
-    const Analysis analysis = analyze(model, corpus, options, printer.callback());
+    Analysis analysis = analyze(model, corpus, options, printer.callback());
     printer.finish();
+
+    // Distance sensitivities (kl, l1, l2, cosine, sqnr): one extra pass per layer per clip.
+    const int distanceClips = args.getInt("distance-clips", 0);
+    if (distanceClips < 0) throw InputError("--distance-clips must be 0 (off) or more");
+    if (distanceClips > 0) {
+        DistanceOptions d;
+        d.clipsPerSpeaker = distanceClips;
+        d.bits = args.getInt("distance-bits", 8);
+        d.threads = threads;
+        std::fprintf(stderr, "analyze: distance passes, %zu layers x %d clips per speaker at %d bits\n",
+                     model.info().layers.size(), distanceClips, d.bits);
+        ProgressPrinter layers("distances");
+        attachDistances(analysis, distanceScores(model, corpus, d, layers.callback()));
+    }
 
     saveAnalysis(out, analysis);
     for (const auto& s : analysis.skipped) std::fprintf(stderr, "skipped %s: %s\n", s.path.c_str(), s.reason.c_str());

@@ -15,8 +15,10 @@ const char* kUsage =
     "\n"
     "commands:\n"
     "  analyze   --model M.pt --audio DIR [--speaker NAME ...] [--max-clips N] [--threads N]\n"
-    "            [--window-seconds S] [--raw-rate HZ] [--raw-channels N] --out analysis.json\n"
-    "  allocate  --analysis analysis.json --target-mb X [--metric median|mean|max|abs_max|std|var]\n"
+    "            [--window-seconds S] [--raw-rate HZ] [--raw-channels N]\n"
+    "            [--distance-clips N [--distance-bits B]] --out analysis.json\n"
+    "  allocate  --analysis analysis.json --target-mb X\n"
+    "            [--metric median|mean|max|abs_max|std|var|kl|l1|l2|cosine|sqnr]\n"
     "            [--order descending|ascending] [--min-bits N] [--speaker NAME] --out allocation.json\n";
 
 struct Command {
