@@ -310,7 +310,14 @@ void TestAllocation::badArguments() {
 
 void TestAllocation::metricNames() {
     const std::vector<std::string> names = {"median", "mean", "max", "abs_max", "std", "var"};
-    QCOMPARE(qs::metricNames(), names);
+    const std::vector<std::string> distances = {"kl", "l1", "l2", "cosine", "sqnr"};
+    std::vector<std::string> all = names;
+    all.insert(all.end(), distances.begin(), distances.end());
+    QCOMPARE(qs::metricNames(), all);
+    for (const auto& n : distances) {
+        QCOMPARE(qs::metricName(qs::parseMetric(n)), n);
+        QVERIFY(!qs::isStatistic(qs::parseMetric(n)));
+    }
     for (const auto& n : names) {
         QCOMPARE(qs::metricName(qs::parseMetric(n)), n);
         QVERIFY(qs::isStatistic(qs::parseMetric(n)));

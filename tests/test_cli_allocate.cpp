@@ -157,7 +157,7 @@ void TestCliAllocate::errors_data() {
     QTest::addColumn<QString>("message");  // a part of the one error line
 
     QTest::newRow("bad metric") << QStringList{"--target-mb", "4", "--metric", "loudness"}
-                                << "--metric must be one of median, mean, max, abs_max, std, var, not 'loudness'";
+                                << "--metric must be one of median, mean, max, abs_max, std, var, kl, l1, l2, cosine, sqnr, not 'loudness'";
     QTest::newRow("unknown speaker") << QStringList{"--target-mb", "4", "--speaker", "bob"}
                                      << "unknown speaker 'bob' (available: all, alice)";
     // 2-bit floor: 1 MB of other parameters + 2^20 weights × 2 bits = 1.25 MB.
