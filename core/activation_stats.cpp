@@ -17,7 +17,8 @@
 
 // The arithmetic kernels get an AVX2 build picked at load time on CPUs that have it (x86-64
 // GCC/Clang); the baseline build stays for the rest. Results differ only in the last bits.
-#if defined(__x86_64__) && defined(__GNUC__) && defined(__has_attribute)
+// Define QS_NO_VECTOR_CLONES to build the baseline alone (to measure it).
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__has_attribute) && !defined(QS_NO_VECTOR_CLONES)
 #if __has_attribute(target_clones)
 #define QS_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 #endif

@@ -64,7 +64,8 @@ public:
 
     // Exposed for tests: the sketch's estimate of quantile q in [0, 1] of |y| or of y. Rank
     // convention (shared with the exact reference in the tests): the q-quantile of n sorted values
-    // is the value at 0-based index floor(q * (n - 1)).
+    // is the value at 0-based index floor(q * (n - 1)). The extreme ranks return the exact min / max
+    // (|y|: the exact max), and every estimate is clamped to the exact range.
     double quantileAbs(double q) const;
     double quantileSigned(double q) const;
 
