@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 #include <algorithm>
+#include <cstdio>
+#include <unistd.h>
 #include <thread>
 #include <unordered_map>
 
@@ -109,6 +111,10 @@ struct SpeechModel::Impl {
     std::vector<int> graphToInfo;                         // graph layer index -> info.layers index
     std::vector<at::Tensor> weights;                      // per info layer: the weight parameter
     ModelInfo info;
+    std::string metadata;  // model.json as read
+
+    std::vector<int> infoToGraph() const;
+    void checkOverride(const WeightOverride& o) const;
 
     std::vector<c10::IValue> stack(const std::vector<float>& wave) const {
         at::Tensor x = torch::from_blob(const_cast<float*>(wave.data()), {1, int64_t(wave.size())}, at::kFloat);
@@ -174,6 +180,7 @@ SpeechModel SpeechModel::load(const std::string& path) {
     // One second of quiet noise checks that forward accepts a waveform and returns a tensor, and
     // gives the order in which layers run: "network order" for everything downstream. Layers the
     // probe did not reach keep their graph order after the others.
+    impl->metadata = extra["model.json"];
     std::vector<float> probe(std::size_t(impl->info.sampleRate));
     for (std::size_t i = 0; i < probe.size(); ++i) probe[i] = 0.01f * float((i * 7919) % 200) / 200.0f - 0.005f;
     FirstSeenSink firstSeen(ig.layers.size());
@@ -210,27 +217,100 @@ ModelOutput SpeechModel::forwardObserved(const std::vector<float>& wave, LayerSi
     return d->run(wave, true);
 }
 
+namespace {
+
+// Per graph layer: the activation quantizers given per info layer.
+std::vector<detail::ActQuant> actTable(const std::vector<ActivationQuant>& activations,
+                                       const std::vector<int>& infoToGraph) {
+    std::vector<detail::ActQuant> table(infoToGraph.size());
+    for (const ActivationQuant& a : activations) {
+        if (a.layer < 0 || std::size_t(a.layer) >= infoToGraph.size())
+            throw InputError("activation quantizer for unknown layer " + std::to_string(a.layer));
+        if (!(a.scale > 0.0f) || a.qmin >= a.qmax || a.zeroPoint < a.qmin || a.zeroPoint > a.qmax)
+            throw InputError("activation quantizer for layer " + std::to_string(a.layer) +
+                             " needs scale > 0 and qmin <= zero point <= qmax");
+        table[std::size_t(infoToGraph[std::size_t(a.layer)])] = {true, a.scale, a.zeroPoint, a.qmin, a.qmax};
+    }
+    return table;
+}
+
+}  // namespace
+
+std::vector<int> SpeechModel::Impl::infoToGraph() const {
+    std::vector<int> out(graphToInfo.size());
+    for (std::size_t g = 0; g < graphToInfo.size(); ++g) out[std::size_t(graphToInfo[g])] = int(g);
+    return out;
+}
+
+void SpeechModel::Impl::checkOverride(const WeightOverride& o) const {
+    if (o.layer < 0 || std::size_t(o.layer) >= weights.size() || !o.values)
+        throw InputError("weight override for unknown layer " + std::to_string(o.layer));
+    if (int64_t(o.values->size()) != weights[std::size_t(o.layer)].numel())
+        throw InputError("weight override for " + info.layers[std::size_t(o.layer)].name + " has " +
+                         std::to_string(o.values->size()) + " values, the layer has " +
+                         std::to_string(weights[std::size_t(o.layer)].numel()));
+}
+
 ModelOutput SpeechModel::forwardWithWeights(const std::vector<float>& wave, const std::vector<WeightOverride>& overrides,
-                                            LayerSink* sink) const {
+                                            LayerSink* sink, const std::vector<ActivationQuant>& activations) const {
     // The graph's weight nodes are indexed in graph order; info order maps through graphToInfo.
-    std::vector<int> infoToGraph(d->graphToInfo.size());
-    for (std::size_t g = 0; g < d->graphToInfo.size(); ++g) infoToGraph[std::size_t(d->graphToInfo[g])] = int(g);
+    const std::vector<int> infoToGraph = d->infoToGraph();
     std::vector<at::Tensor> table(d->graphToInfo.size());
     for (const WeightOverride& o : overrides) {
-        if (o.layer < 0 || std::size_t(o.layer) >= d->weights.size() || !o.values)
-            throw InputError("weight override for unknown layer " + std::to_string(o.layer));
+        d->checkOverride(o);
         const at::Tensor& w = d->weights[std::size_t(o.layer)];
-        if (int64_t(o.values->size()) != w.numel())
-            throw InputError("weight override for " + d->info.layers[std::size_t(o.layer)].name + " has " +
-                             std::to_string(o.values->size()) + " values, the layer has " + std::to_string(w.numel()));
         table[std::size_t(infoToGraph[std::size_t(o.layer)])] =
             torch::from_blob(const_cast<float*>(o.values->data()), w.sizes(), at::kFloat);
     }
+    const std::vector<detail::ActQuant> acts = actTable(activations, infoToGraph);
     detail::ThreadWeightsScope weights(&table);
+    detail::ThreadActsScope actScope(&acts);
     if (!sink) return d->run(wave, true);
     RemappingSink remap(*sink, d->graphToInfo);
     detail::ThreadSinkScope scope(&remap);
     return d->run(wave, true);
+}
+
+void SpeechModel::exportQuantized(const std::string& path, const std::vector<WeightOverride>& overrides,
+                                  const std::vector<ActivationQuant>& activations,
+                                  const std::string& extraMetadataJson) const {
+    for (const WeightOverride& o : overrides) d->checkOverride(o);
+    const std::vector<int> infoToGraph = d->infoToGraph();
+    const std::vector<detail::ActQuant> acts = actTable(activations, infoToGraph);
+
+    nlohmann::json meta = d->metadata.empty() ? nlohmann::json::object() : nlohmann::json::parse(d->metadata);
+    try {
+        meta.update(nlohmann::json::parse(extraMetadataJson));
+    } catch (const nlohmann::json::exception& e) {
+        throw InputError(std::string("export metadata is not valid JSON: ") + e.what());
+    }
+
+    torch::jit::Module m;
+    try {
+        m = torch::jit::load(d->info.path, torch::kCPU);
+    } catch (const std::exception& e) {
+        throw ModelError(d->info.path + " can no longer be read (" + firstLine(e.what()) + ")");
+    }
+    m.eval();
+    const std::vector<at::Tensor> params = detail::rewriteForExport(m, acts);
+    {
+        torch::NoGradGuard noGrad;
+        for (const WeightOverride& o : overrides) {
+            at::Tensor p = params[std::size_t(infoToGraph[std::size_t(o.layer)])];
+            p.copy_(torch::from_blob(const_cast<float*>(o.values->data()), p.sizes(), at::kFloat));
+        }
+    }
+    const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+    try {
+        m.save(tmp, {{"model.json", meta.dump()}});
+    } catch (const std::exception& e) {
+        std::remove(tmp.c_str());
+        throw InputError("cannot write " + path + " (" + firstLine(e.what()) + ")");
+    }
+    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+        std::remove(tmp.c_str());
+        throw InputError("cannot write " + path);
+    }
 }
 
 std::vector<float> SpeechModel::layerWeight(int layer) const {

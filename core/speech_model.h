@@ -29,6 +29,16 @@ struct WeightOverride {
     const std::vector<float>* values = nullptr;
 };
 
+// Fake-quantization of one layer's input during a forward pass: per tensor, affine, exactly
+// at::fake_quantize_per_tensor_affine(x, scale, zeroPoint, qmin, qmax).
+struct ActivationQuant {
+    int layer = 0;
+    float scale = 1.0f;
+    std::int64_t zeroPoint = 0;
+    std::int64_t qmin = 0;
+    std::int64_t qmax = 255;
+};
+
 struct ModelOutput {
     std::vector<std::int64_t> shape;  // e.g. [1, frames, vocabulary] for a CTC model
     std::vector<float> values;        // row-major
@@ -58,7 +68,17 @@ public:
     // layer with its own; the model itself is not modified, so concurrent calls may each replace
     // different layers. sink may be null. Throws InputError on a wrong layer index or size.
     ModelOutput forwardWithWeights(const std::vector<float>& wave, const std::vector<WeightOverride>& overrides,
-                                   LayerSink* sink = nullptr) const;
+                                   LayerSink* sink = nullptr,
+                                   const std::vector<ActivationQuant>& activations = {}) const;
+
+    // Writes a TorchScript model that computes what forwardWithWeights(wave, overrides, nullptr,
+    // activations) computes, with standard ATen operators only (the weights replaced by the given
+    // values, aten::fake_quantize_per_tensor_affine before the listed layers), loadable by stock
+    // PyTorch and LibTorch without quantscope. Carries model.json with extraMetadata merged in.
+    // Written atomically. Throws ModelError / InputError.
+    void exportQuantized(const std::string& path, const std::vector<WeightOverride>& overrides,
+                         const std::vector<ActivationQuant>& activations,
+                         const std::string& extraMetadataJson = "{}") const;
 
     // Layer i's weight (info().layers[i]) as row-major floats, output channels first.
     std::vector<float> layerWeight(int layer) const;

@@ -18,6 +18,7 @@ using torch::jit::Value;
 
 thread_local LayerSink* tlSink = nullptr;
 thread_local const std::vector<at::Tensor>* tlWeights = nullptr;
+thread_local const std::vector<ActQuant>* tlActs = nullptr;
 
 // The observer: hands a layer's output to this thread's sink and returns the tensor unchanged.
 // axis is the channel dimension (1 for convolutions, -1 for linear layers).
@@ -45,6 +46,15 @@ at::Tensor weight(const at::Tensor& w, int64_t layer) {
     return replacement.defined() ? replacement : w;
 }
 
+// A layer's input as the quantized model sees it: fake-quantized with this thread's parameters for
+// the layer when it has any (the same ATen operator the exported model calls), else unchanged.
+at::Tensor act(const at::Tensor& x, int64_t layer) {
+    const std::vector<ActQuant>* table = tlActs;
+    if (!table || std::size_t(layer) >= table->size() || !(*table)[std::size_t(layer)].on) return x;
+    const ActQuant& q = (*table)[std::size_t(layer)];
+    return at::fake_quantize_per_tensor_affine(x, q.scale, q.zeroPoint, q.qmin, q.qmax);
+}
+
 // CONSERVATIVE alias analysis: the executor treats the nodes as having side effects, so no
 // optimisation pass removes, hoists or merges them.
 TORCH_LIBRARY(quantscope, m) {
@@ -53,6 +63,7 @@ TORCH_LIBRARY(quantscope, m) {
           &observe);
     m.def(torch::schema("quantscope::weight(Tensor w, int layer) -> Tensor", c10::AliasAnalysisKind::CONSERVATIVE),
           &weight);
+    m.def(torch::schema("quantscope::act(Tensor x, int layer) -> Tensor", c10::AliasAnalysisKind::CONSERVATIVE), &act);
 }
 
 // "a.b.weight" for a value produced by GetAttr[weight](GetAttr[b](GetAttr[a](self))); empty when
@@ -138,9 +149,16 @@ private:
     std::unordered_map<std::string, int> index_;
 };
 
-}  // namespace
 
-InstrumentedGraph instrumentForward(const torch::jit::Module& module) {
+// The inlined copy of module's forward graph and the layers in it.
+struct FoundLayers {
+    std::shared_ptr<Graph> graph;
+    std::vector<LayerSite> sites;
+    std::vector<LayerInfo> layers;
+    std::vector<at::Tensor> weights;
+};
+
+FoundLayers findLayers(const torch::jit::Module& module) {
     auto method = module.find_method("forward");
     if (!method) throw ModelError("the TorchScript module has no forward method");
     std::shared_ptr<Graph> graph = method->graph()->copy();
@@ -151,16 +169,28 @@ InstrumentedGraph instrumentForward(const torch::jit::Module& module) {
 
     Finder finder(graph->inputs().at(0), params);
     finder.visit(graph->block());
+    return {graph, finder.sites, finder.layers, finder.weights};
+}
+
+}  // namespace
+
+InstrumentedGraph instrumentForward(const torch::jit::Module& module) {
+    FoundLayers found = findLayers(module);
+    std::shared_ptr<Graph> graph = found.graph;
 
     const c10::Symbol observeOp = c10::Symbol::fromQualString("quantscope::observe");
     const c10::Symbol weightOp = c10::Symbol::fromQualString("quantscope::weight");
-    for (const LayerSite& site : finder.sites) {
+    const c10::Symbol actOp = c10::Symbol::fromQualString("quantscope::act");
+    for (const LayerSite& site : found.sites) {
         {
             torch::jit::WithInsertPoint guard(site.node);
             Value* layer = graph->insertConstant(int64_t(site.layer));
             Node* w = graph->insertNode(graph->create(weightOp, {site.node->input(1), layer}));
             w->output()->setType(site.node->input(1)->type());
             site.node->replaceInput(1, w->output());
+            Node* a = graph->insertNode(graph->create(actOp, {site.node->input(0), layer}));
+            a->output()->setType(site.node->input(0)->type());
+            site.node->replaceInput(0, a->output());
         }
         Value* out = site.node->output(0);
         torch::jit::WithInsertPoint guard(site.node->next());
@@ -171,7 +201,31 @@ InstrumentedGraph instrumentForward(const torch::jit::Module& module) {
         out->replaceAllUsesAfterNodeWith(obs, obs->output());
     }
     graph->lint();
-    return {graph, finder.layers, finder.weights};
+    return {graph, found.layers, found.weights};
+}
+
+std::vector<at::Tensor> rewriteForExport(torch::jit::Module& module, const std::vector<ActQuant>& acts) {
+    FoundLayers found = findLayers(module);
+    if (acts.size() != found.layers.size())
+        throw ModelError("the model file's layers changed since it was loaded");
+    for (const LayerSite& site : found.sites) {
+        const ActQuant& q = acts[std::size_t(site.layer)];
+        if (!q.on) continue;
+        torch::jit::WithInsertPoint guard(site.node);
+        Value* fq = found.graph->insert(c10::aten::fake_quantize_per_tensor_affine,
+                                        {site.node->input(0), double(q.scale), q.zeroPoint, q.qmin, q.qmax});
+        site.node->replaceInput(0, fq);
+    }
+    found.graph->lint();
+
+    // Swap the class's forward for the rewritten graph, as LibTorch's freezing pass swaps methods.
+    torch::jit::Function& old = module.get_method("forward").function();
+    const c10::QualifiedName name = old.qualname();
+    auto cu = module._ivalue()->compilation_unit();
+    module.type()->unsafeRemoveMethod("forward");
+    cu->unsafeRemoveMethod(name);
+    module.type()->addMethod(cu->create_function(name, found.graph));
+    return found.weights;
 }
 
 ThreadSinkScope::ThreadSinkScope(LayerSink* sink) : previous_(tlSink) { tlSink = sink; }
@@ -181,5 +235,8 @@ ThreadWeightsScope::ThreadWeightsScope(const std::vector<at::Tensor>* weights) :
     tlWeights = weights;
 }
 ThreadWeightsScope::~ThreadWeightsScope() { tlWeights = previous_; }
+
+ThreadActsScope::ThreadActsScope(const std::vector<ActQuant>* acts) : previous_(tlActs) { tlActs = acts; }
+ThreadActsScope::~ThreadActsScope() { tlActs = previous_; }
 
 }  // namespace qs::detail

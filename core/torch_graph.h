@@ -40,6 +40,33 @@ private:
     LayerSink* previous_;
 };
 
+// Activation fake-quantization of one layer's input (per tensor, affine).
+struct ActQuant {
+    bool on = false;
+    float scale = 1.0f;
+    std::int64_t zeroPoint = 0;
+    std::int64_t qmin = 0;
+    std::int64_t qmax = 255;
+};
+
+// While alive, layer g's input is fake-quantized with (*acts)[g] wherever it is on.
+class ThreadActsScope {
+public:
+    explicit ThreadActsScope(const std::vector<ActQuant>* acts);
+    ~ThreadActsScope();
+    ThreadActsScope(const ThreadActsScope&) = delete;
+    ThreadActsScope& operator=(const ThreadActsScope&) = delete;
+
+private:
+    const std::vector<ActQuant>* previous_;
+};
+
+// Rewrites module's forward for a self-contained quantized model: the graph inlined, with
+// aten::fake_quantize_per_tensor_affine before each layer whose acts entry (graph order) is on.
+// Returns the layers' weight parameters (graph order), which the caller overwrites in place with
+// the quantized values. Only standard ATen operators remain, so stock PyTorch loads the result.
+std::vector<at::Tensor> rewriteForExport(torch::jit::Module& module, const std::vector<ActQuant>& acts);
+
 // While alive, layer g of the instrumented graph computes with (*weights)[g] instead of its own
 // parameter wherever that tensor is defined. Restores the previous table on exit.
 class ThreadWeightsScope {
