@@ -80,6 +80,10 @@ public:
     void observe(int layer, const float* data, std::size_t outer, std::size_t channels, std::size_t inner) override {
         target_.observe(order_[std::size_t(layer)], data, outer, channels, inner);
     }
+    bool wantsInputs() const override { return target_.wantsInputs(); }
+    void observeInput(int layer, const float* data, std::size_t outer, std::size_t channels, std::size_t inner) override {
+        target_.observeInput(order_[std::size_t(layer)], data, outer, channels, inner);
+    }
 
 private:
     LayerSink& target_;

@@ -20,6 +20,13 @@ public:
     virtual ~LayerSink() = default;
     virtual void observe(int layer, const float* data, std::size_t outer, std::size_t channels,
                          std::size_t inner) = 0;
+
+    // A sink that returns true here also receives each layer's input (before any activation
+    // quantization), laid out the same way: channels are the input features (Linear) or input
+    // channels (Conv). Calibration uses this; analysis does not pay for it.
+    virtual bool wantsInputs() const { return false; }
+    virtual void observeInput(int /*layer*/, const float* /*data*/, std::size_t /*outer*/,
+                              std::size_t /*channels*/, std::size_t /*inner*/) {}
 };
 
 // A replacement weight for one layer during a forward pass: `values` has the layer's weight shape,

@@ -20,20 +20,27 @@ thread_local LayerSink* tlSink = nullptr;
 thread_local const std::vector<at::Tensor>* tlWeights = nullptr;
 thread_local const std::vector<ActQuant>* tlActs = nullptr;
 
+// Hands x, laid out with channel dimension `axis`, to deliver(layer, data, outer, channels, inner).
+template <typename Deliver>
+void deliverBlock(const at::Tensor& x, int64_t layer, int64_t axis, Deliver deliver) {
+    const at::Tensor c = x.scalar_type() == at::kFloat ? x.contiguous() : x.to(at::kFloat).contiguous();
+    const int64_t dim = c.dim();
+    const int64_t ax = axis < 0 ? axis + dim : axis;
+    if (ax < 0 || ax >= dim) return;
+    int64_t outer = 1, inner = 1;
+    for (int64_t i = 0; i < ax; ++i) outer *= c.size(i);
+    for (int64_t i = ax + 1; i < dim; ++i) inner *= c.size(i);
+    deliver(int(layer), c.data_ptr<float>(), std::size_t(outer), std::size_t(c.size(ax)), std::size_t(inner));
+}
+
 // The observer: hands a layer's output to this thread's sink and returns the tensor unchanged.
 // axis is the channel dimension (1 for convolutions, -1 for linear layers).
 at::Tensor observe(const at::Tensor& x, int64_t layer, int64_t axis) {
     LayerSink* sink = tlSink;
     if (!sink || !x.defined() || x.dim() == 0) return x;
-    at::Tensor c = x.scalar_type() == at::kFloat ? x.contiguous() : x.to(at::kFloat).contiguous();
-    const int64_t dim = c.dim();
-    const int64_t ax = axis < 0 ? axis + dim : axis;
-    if (ax < 0 || ax >= dim) return x;
-    int64_t outer = 1, inner = 1;
-    for (int64_t i = 0; i < ax; ++i) outer *= c.size(i);
-    for (int64_t i = ax + 1; i < dim; ++i) inner *= c.size(i);
-    sink->observe(int(layer), c.data_ptr<float>(), std::size_t(outer), std::size_t(c.size(ax)),
-                  std::size_t(inner));
+    deliverBlock(x, layer, axis, [sink](int l, const float* d, std::size_t o, std::size_t c, std::size_t i) {
+        sink->observe(l, d, o, c, i);
+    });
     return x;
 }
 
@@ -48,7 +55,12 @@ at::Tensor weight(const at::Tensor& w, int64_t layer) {
 
 // A layer's input as the quantized model sees it: fake-quantized with this thread's parameters for
 // the layer when it has any (the same ATen operator the exported model calls), else unchanged.
-at::Tensor act(const at::Tensor& x, int64_t layer) {
+at::Tensor act(const at::Tensor& x, int64_t layer, int64_t axis) {
+    LayerSink* sink = tlSink;
+    if (sink && sink->wantsInputs() && x.defined() && x.dim() > 0)
+        deliverBlock(x, layer, axis, [sink](int l, const float* d, std::size_t o, std::size_t c, std::size_t i) {
+            sink->observeInput(l, d, o, c, i);
+        });
     const std::vector<ActQuant>* table = tlActs;
     if (!table || std::size_t(layer) >= table->size() || !(*table)[std::size_t(layer)].on) return x;
     const ActQuant& q = (*table)[std::size_t(layer)];
@@ -63,7 +75,7 @@ TORCH_LIBRARY(quantscope, m) {
           &observe);
     m.def(torch::schema("quantscope::weight(Tensor w, int layer) -> Tensor", c10::AliasAnalysisKind::CONSERVATIVE),
           &weight);
-    m.def(torch::schema("quantscope::act(Tensor x, int layer) -> Tensor", c10::AliasAnalysisKind::CONSERVATIVE), &act);
+    m.def(torch::schema("quantscope::act(Tensor x, int layer, int axis) -> Tensor", c10::AliasAnalysisKind::CONSERVATIVE), &act);
 }
 
 // "a.b.weight" for a value produced by GetAttr[weight](GetAttr[b](GetAttr[a](self))); empty when
@@ -188,7 +200,8 @@ InstrumentedGraph instrumentForward(const torch::jit::Module& module) {
             Node* w = graph->insertNode(graph->create(weightOp, {site.node->input(1), layer}));
             w->output()->setType(site.node->input(1)->type());
             site.node->replaceInput(1, w->output());
-            Node* a = graph->insertNode(graph->create(actOp, {site.node->input(0), layer}));
+            Value* axis = graph->insertConstant(int64_t(site.axis));
+            Node* a = graph->insertNode(graph->create(actOp, {site.node->input(0), layer, axis}));
             a->output()->setType(site.node->input(0)->type());
             site.node->replaceInput(0, a->output());
         }

@@ -113,6 +113,34 @@ private Q_SLOTS:
         QCOMPARE(int64_t(sink.acc.at(1).layout[1]), int64_t(72));  // q, k and v of 24 channels each
     }
 
+    void layerInputs() {
+        struct InputSink : qs::LayerSink {
+            std::map<int, std::vector<std::size_t>> layout;
+            std::map<int, std::vector<float>> first;
+            void observe(int, const float*, std::size_t, std::size_t, std::size_t) override {}
+            bool wantsInputs() const override { return true; }
+            void observeInput(int layer, const float* d, std::size_t o, std::size_t c, std::size_t i) override {
+                if (layout.count(layer)) return;
+                layout[layer] = {o, c, i};
+                first[layer].assign(d, d + o * c * i);
+            }
+        };
+        const qs::SpeechModel m = qs::SpeechModel::load(fixture("w2v2_traced.pt"));
+        const std::vector<float> wave = probe(8000);
+        InputSink sink;
+        const qs::ModelOutput out = m.forwardObserved(wave, sink);
+        QVERIFY(out.values == m.forward(wave).values);
+        QCOMPARE(sink.layout.size(), m.info().layers.size());
+        // The first convolution sees the waveform itself: [1, 1, samples].
+        QCOMPARE(sink.layout.at(0), (std::vector<std::size_t>{1, 1, 8000}));
+        QVERIFY(sink.first.at(0) == wave);
+        for (std::size_t l = 0; l < m.info().layers.size(); ++l) {
+            const qs::LayerInfo& info = m.info().layers[l];
+            const std::size_t inFeatures = std::size_t(info.shape[1]);
+            if (info.kind == "linear") QCOMPARE(sink.layout.at(int(l))[1], inFeatures);
+        }
+    }
+
     void metadata() {
         const qs::SpeechModel w = qs::SpeechModel::load(fixture("w2v2_traced.pt"));
         QCOMPARE(w.info().sampleRate, 16000);
