@@ -64,9 +64,12 @@ Analysis analyze(const SpeechModel& model, const AudioCorpus& corpus, const Anal
         std::vector<std::string> files;
         std::mutex summaryMutex;
         auto work = [&](int worker, const Clip& clip) {
+            // A clip the model fails on halfway must leave no trace: observe into a scratch sink
+            // and merge it into the worker's accumulators only once the clip went through.
+            StatsSink clipSink(nLayers);
             try {
                 const std::vector<float> wave = corpus.load(clip);
-                model.forwardObserved(wave, sinks[std::size_t(worker)]);
+                model.forwardObserved(wave, clipSink);
             } catch (const AudioError& e) {
                 std::lock_guard<std::mutex> lock(skippedMutex);
                 result.skipped.push_back({clip.path, e.what()});
@@ -76,6 +79,8 @@ Analysis analyze(const SpeechModel& model, const AudioCorpus& corpus, const Anal
                 result.skipped.push_back({clip.path, std::string("the model could not process this clip: ") + e.what()});
                 return;
             }
+            StatsSink& mine = sinks[std::size_t(worker)];
+            for (std::size_t l = 0; l < nLayers; ++l) mine.stats[l].merge(clipSink.stats[l]);
             std::lock_guard<std::mutex> lock(summaryMutex);
             ++summary.clips;
             summary.seconds += clip.seconds;

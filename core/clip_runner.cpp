@@ -74,14 +74,18 @@ void runTasks(std::size_t n, int threads, const std::function<void(int, std::siz
     bool cancelled = false;
     {
         std::unique_lock<std::mutex> lock(mutex);
-        // Report at least every 200 ms, so a cancel request is seen while a long clip runs.
-        while (running > 0) {
-            changed.wait_for(lock, std::chrono::milliseconds(200));
-            if (!progress || cancelled) continue;
+        std::size_t reported = std::size_t(-1);
+        // Report at least every 200 ms, so a cancel request is seen while a long clip runs, and
+        // once more at the end if the last clips finished while the callback was running.
+        while (!cancelled && progress) {
+            const bool last = running == 0;
+            if (last && done == reported) break;
+            if (!last) changed.wait_for(lock, std::chrono::milliseconds(200));
             Progress p = base;
             p.done += done;
             p.seconds += seconds;
             p.message = current;
+            reported = done;
             lock.unlock();
             const bool goOn = progress(p);
             lock.lock();
@@ -89,7 +93,9 @@ void runTasks(std::size_t n, int threads, const std::function<void(int, std::siz
                 cancelled = true;
                 stop = true;
             }
+            if (last) break;
         }
+        changed.wait(lock, [&] { return running == 0; });
     }
     for (auto& t : pool) t.join();
     if (failure) std::rethrow_exception(failure);

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/errors.h"
@@ -28,6 +29,17 @@ void writeFileAtomic(const std::string& path, const std::string& text) {
         std::remove(tmp.c_str());
         throw InputError("cannot write " + path + ": " + why);
     }
+}
+
+void checkWritable(const std::string& path) {
+    const std::string::size_type slash = path.find_last_of('/');
+    const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+        throw InputError("cannot write " + path + ": folder " + dir + " does not exist");
+    if (::access(dir.c_str(), W_OK) != 0) throw InputError("cannot write " + path + ": folder " + dir + " is not writable");
+    if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+        throw InputError("cannot write " + path + ": it is a folder");
 }
 
 void writeJsonAtomic(const std::string& path, const nlohmann::json& j) {

@@ -10,6 +10,10 @@ namespace qs {
 // Writes text to path atomically (temporary file in the same folder + rename). Throws InputError.
 void writeFileAtomic(const std::string& path, const std::string& text);
 
+// Checks before long work that path could be written: its folder exists and is writable, and path
+// is not a folder. Throws InputError naming the problem.
+void checkWritable(const std::string& path);
+
 void writeJsonAtomic(const std::string& path, const nlohmann::json& j);
 
 // Reads and parses a JSON file. Throws InputError naming the file on a missing file or bad JSON.

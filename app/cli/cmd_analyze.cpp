@@ -6,6 +6,7 @@
 #include "app/cli/progress_printer.h"
 #include "core/analyzer.h"
 #include "core/distance_scores.h"
+#include "core/json_io.h"
 
 namespace qs::cli {
 
@@ -20,6 +21,9 @@ int runAnalyze(const std::vector<std::string>& argv) {
     const int threads = args.getInt("threads", 0);
     if (threads < 0) throw InputError("--threads must be 0 (every core) or more");
 
+    checkWritable(out);
+    // Ctrl-C is a cancel request from here on, also while the model loads and the folder is scanned.
+    ProgressPrinter printer("analyze");
     const SpeechModel model = SpeechModel::load(modelPath);
     CorpusOptions corpusOptions;
     corpusOptions.targetRate = model.info().sampleRate;
@@ -41,7 +45,6 @@ int runAnalyze(const std::vector<std::string>& argv) {
 
     AnalyzeOptions options;
     options.threads = threads;
-    ProgressPrinter printer("analyze");
     Analysis analysis = analyze(model, corpus, options, printer.callback());
     printer.finish();
 
