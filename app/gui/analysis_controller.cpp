@@ -1,0 +1,140 @@
+#include "app/gui/analysis_controller.h"
+
+#include <QFileInfo>
+#include <QPromise>
+#include <QThreadPool>
+#include <QtConcurrent/QtConcurrentRun>
+
+#include "app/gui/background_job.h"
+#include "core/analyzer.h"
+#include "core/audio_corpus.h"
+#include "core/distance_scores.h"
+
+namespace qs::gui {
+
+namespace {
+constexpr int kProgressScale = 10000;
+}
+
+AnalysisController::AnalysisController(QThreadPool* pool, QObject* parent) : QObject(parent), pool_(pool) {
+    connect(&watcher_, &QFutureWatcherBase::finished, this, &AnalysisController::onFinished);
+    connect(&watcher_, &QFutureWatcherBase::progressValueChanged, this, [this](int value) {
+        fraction_ = double(value) / kProgressScale;
+        emitProgress();
+    });
+    connect(&watcher_, &QFutureWatcherBase::progressTextChanged, this, [this](const QString& text) { detail_ = text; });
+    // The estimate keeps moving between clips, so refresh it on a clock as well.
+    ticker_.setInterval(500);
+    connect(&ticker_, &QTimer::timeout, this, &AnalysisController::emitProgress);
+}
+
+AnalysisController::~AnalysisController() {
+    if (stop_) stop_->store(true);
+    watcher_.waitForFinished();
+}
+
+bool AnalysisController::start(const AnalysisRequest& request) {
+    if (running_) {
+        emit failed(tr("an analysis is already running"));
+        return false;
+    }
+    if (!request.model) {
+        emit failed(tr("open a model before analysing"));
+        return false;
+    }
+    if (request.audioRoot.isEmpty()) {
+        emit failed(tr("add an audio folder and check at least one speaker before analysing"));
+        return false;
+    }
+    stop_ = std::make_shared<std::atomic<bool>>(false);
+    running_ = true;
+    fraction_ = 0.0;
+    detail_.clear();
+    clock_.start();
+    ticker_.start();
+
+    auto stop = stop_;
+    const std::shared_ptr<const SpeechModel> model = request.model;
+    const std::string root = request.audioRoot.toStdString();
+    std::vector<std::string> speakers;
+    for (const QString& s : request.speakers) speakers.push_back(s.toStdString());
+    const int maxClips = request.maxClipsPerSpeaker;
+    AnalyzeOptions options;
+    options.threads = request.threads;
+    DistanceOptions distance;
+    distance.threads = request.threads;
+    distance.clipsPerSpeaker = request.distanceClipsPerSpeaker;
+    const bool distances = request.distances;
+
+    auto job = [stop, model, root, speakers, maxClips, options, distance, distances](QPromise<Outcome>& promise) {
+        Outcome out;
+        JobOutcome<int> caught;
+        try {
+            CorpusOptions corpusOptions;
+            corpusOptions.targetRate = model->info().sampleRate;
+            corpusOptions.normalize = model->info().normalize;
+            AudioCorpus corpus = AudioCorpus::scan(root, corpusOptions);
+            if (!speakers.empty()) corpus.selectSpeakers(speakers);
+            corpus.limitClips(maxClips);
+            double totalSeconds = 0;
+            for (const auto& s : corpus.speakers())
+                for (const auto& c : s.clips) totalSeconds += c.seconds;
+            promise.setProgressRange(0, kProgressScale);
+            // With distance passes, the statistics pass is the first fifth of the work.
+            const double share = distances ? 0.2 : 1.0;
+            auto progress = [&](const Progress& p) {
+                if (stop->load() || promise.isCanceled()) return false;
+                const double f = totalSeconds > 0 ? p.seconds / totalSeconds : p.fraction();
+                promise.setProgressValueAndText(int(share * f * kProgressScale), QString::fromStdString(p.message));
+                return true;
+            };
+            Analysis analysis = analyze(*model, corpus, options, progress);
+            if (distances) {
+                auto distanceProgress = [&](const Progress& p) {
+                    if (stop->load() || promise.isCanceled()) return false;
+                    promise.setProgressValueAndText(int((share + (1 - share) * p.fraction()) * kProgressScale),
+                                                    QStringLiteral("distance passes: ") + QString::fromStdString(p.message));
+                    return true;
+                };
+                attachDistances(analysis, distanceScores(*model, corpus, distance, distanceProgress));
+            }
+            out.analysis = std::make_shared<const Analysis>(std::move(analysis));
+        } catch (...) {
+            captureException(caught);
+            out.error = caught.error;
+            out.cancelled = caught.cancelled;
+        }
+        promise.addResult(std::move(out));
+    };
+    watcher_.setFuture(QtConcurrent::run(pool_, job));
+    emit started(tr("Analysing %1").arg(QFileInfo(request.audioRoot).fileName()));
+    return true;
+}
+
+void AnalysisController::cancel() {
+    if (running_ && stop_) stop_->store(true);
+}
+
+void AnalysisController::emitProgress() {
+    if (!running_) return;
+    const double elapsed = clock_.elapsed() / 1000.0;
+    const double left = fraction_ > 0.02 ? elapsed * (1.0 - fraction_) / fraction_ : -1.0;
+    emit progress(fraction_, detail_, left);
+}
+
+void AnalysisController::onFinished() {
+    ticker_.stop();
+    running_ = false;
+    const QFuture<Outcome> future = watcher_.future();
+    Outcome out;
+    if (future.resultCount() > 0) out = future.result();
+    if (out.cancelled || (stop_ && stop_->load() && !out.analysis)) {
+        emit cancelled();
+    } else if (out.analysis) {
+        emit finished(out.analysis);
+    } else {
+        emit failed(out.error.isEmpty() ? tr("the analysis stopped without a result") : out.error);
+    }
+}
+
+}  // namespace qs::gui

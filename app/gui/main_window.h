@@ -1,0 +1,170 @@
+// The studio's main window. A coordinator only: it lays out the panels and figures, turns user
+// actions into controller calls, and pushes the state and results the controllers produce into
+// the views. Nothing here computes; core/ does, on the controllers' thread pool.
+#pragma once
+
+#include <QMainWindow>
+#include <QMap>
+#include <QStringList>
+#include <QThreadPool>
+#include <memory>
+
+#include "app/gui/session.h"
+#include "widgets/figure_view.h"
+
+class QAction;
+class QLabel;
+class QMenu;
+class QTabWidget;
+
+namespace qs::gui {
+
+class AllocationView;
+class AnalysisController;
+class AudioPanel;
+class BudgetController;
+class BudgetCurveView;
+class BudgetPanel;
+class ChannelView;
+class ComparisonView;
+class FileLoader;
+class HistogramView;
+class JobProgress;
+class ModelPanel;
+class OutlierView;
+class RecentFiles;
+class SensitivityView;
+class StudioState;
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    // Entry points for the menus, the command line and the tests. Loading runs in the background;
+    // results and errors arrive later (errors on the status line and, when interactive, a dialog).
+    void openModel(const QString& path);
+    void addAudioFolder(const QString& path);
+    bool startAnalysis();
+    void cancelAnalysis();
+    void selectLayer(int layer);        // in network order; selects it in every view
+    void showFigure(const QString& figureId);  // brings the figure's tab to the front
+    void setAnalyzeWhenReady(bool on);  // start an analysis as soon as a model and audio are in
+    void setDistancePasses(bool on);    // analyses also run the distance passes (KL, L1, L2, cosine, SQNR)
+    void setMaxClipsPerSpeaker(int n);  // 0: every clip
+    bool saveSessionTo(const QString& path, QString* error = nullptr);
+    bool openSessionFrom(const QString& path, QString* error = nullptr);
+    bool exportFigure(const QString& figureId, const QString& path, const FigureExportOptions& options,
+                      QString* error = nullptr);
+    bool exportAllFigures(const QString& folder, const FigureExportOptions& options, QString* error = nullptr);
+
+    bool isBusy() const;                  // loading, scanning or analysing
+    void setInteractive(bool on);         // false: errors go to the status line only (tests, screenshots)
+    QString lastError() const { return lastError_; }
+    QString sessionPath() const { return sessionPath_; }
+
+    StudioState* state() const { return state_; }
+    BudgetController* budget() const { return budget_; }
+    AnalysisController* analysis() const { return analysis_; }
+    BudgetPanel* budgetPanel() const { return budgetPanel_; }
+    ModelPanel* modelPanel() const { return modelPanel_; }
+    AudioPanel* audioPanel() const { return audioPanel_; }
+    QList<FigureView*> figures() const;
+    FigureView* figure(const QString& figureId) const;
+    SensitivityView* sensitivityView() const { return sensitivity_; }
+    AllocationView* allocationView() const { return allocation_; }
+    HistogramView* histogramView() const { return histogram_; }
+    ComparisonView* comparisonView() const { return comparison_; }
+
+signals:
+    void idle();  // every background job has finished
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
+
+private:
+    // main_window.cpp: layout and wiring
+    void buildLayout();
+    void connectControllers();
+    void showError(const QString& message);
+    void checkIdle();
+    void maybeAutoAnalyze();
+
+    // main_window_actions.cpp: actions, menus, dialogs, window settings
+    void createActions();
+    void createMenus();
+    void updateActions();
+    void chooseModel();
+    void chooseAudioFolder();
+    void chooseSessionToOpen();
+    bool saveSessionInteractive(bool askPath);
+    void exportCurrentFigureInteractive();
+    void exportFigureInteractive(FigureView* view);
+    void exportAllInteractive();
+    void saveAllocationInteractive();
+    void saveAnalysisInteractive();
+    void restoreWindowSettings();
+    void saveWindowSettings();
+
+    // main_window_sync.cpp: results into views
+    void onModelLoaded();
+    void onAnalysisChanged();
+    void onLayersChanged();
+    void onCurvesChanged();
+    void onAllocationChanged();
+    void onSelectionChanged();
+    void onBudgetSettingsEdited();
+    void refreshComparison();
+    void refreshLayerStats();
+    void refreshModelSummary();
+
+    // main_window_session.cpp
+    Session captureSession() const;
+    void applySession(const Session& s);
+    void applyPendingAudioChecks(const QString& folder);
+
+    StudioState* state_ = nullptr;
+    QThreadPool pool_;
+    FileLoader* loader_ = nullptr;
+    AnalysisController* analysis_ = nullptr;
+    BudgetController* budget_ = nullptr;
+    RecentFiles* recent_ = nullptr;
+
+    ModelPanel* modelPanel_ = nullptr;
+    AudioPanel* audioPanel_ = nullptr;
+    BudgetPanel* budgetPanel_ = nullptr;
+    QTabWidget* topTabs_ = nullptr;
+    QTabWidget* bottomTabs_ = nullptr;
+    SensitivityView* sensitivity_ = nullptr;
+    AllocationView* allocation_ = nullptr;
+    ComparisonView* comparison_ = nullptr;
+    BudgetCurveView* curve_ = nullptr;
+    HistogramView* histogram_ = nullptr;
+    OutlierView* outliers_ = nullptr;
+    ChannelView* channels_ = nullptr;
+    JobProgress* job_ = nullptr;
+    FigureView* currentFigure_ = nullptr;
+
+    QMap<QString, QAction*> actions_;
+    QMenu* recentModels_ = nullptr;
+    QMenu* recentAudio_ = nullptr;
+    QMenu* recentSessions_ = nullptr;
+
+    bool interactive_ = true;
+    bool analyzeWhenReady_ = false;
+    bool syncing_ = false;         // pushing state into widgets: ignore their change signals
+    QString lastError_;
+    QString sessionPath_;
+    QString pendingActiveFolder_;  // from a session: speakers to check once the folder is scanned
+    QStringList pendingChecked_;
+    QStringList pendingFolders_;   // the session's folders still being scanned
+    QString pendingSelectedLayer_;
+    FigureExportOptions exportOptions_;
+    int maxClipsPerSpeaker_ = 0;   // 0: every clip
+    QString lastExportDir_;
+};
+
+}  // namespace qs::gui

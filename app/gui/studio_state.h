@@ -1,0 +1,61 @@
+// What the studio has open: the model, the audio folders, the analysis and the selected layer.
+// Plain holders with change signals; the controllers fill them, the window shows them.
+#pragma once
+
+#include <QObject>
+#include <QString>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/analysis.h"
+#include "core/audio_corpus.h"
+#include "core/speech_model.h"
+
+namespace qs::gui {
+
+struct AudioFolder {
+    QString path;
+    std::shared_ptr<const AudioCorpus> corpus;
+};
+
+class StudioState : public QObject {
+    Q_OBJECT
+public:
+    using QObject::QObject;
+
+    const std::shared_ptr<const SpeechModel>& model() const { return model_; }
+    QString modelPath() const { return modelPath_; }
+    void setModel(std::shared_ptr<const SpeechModel> model, const QString& path);
+
+    const std::vector<AudioFolder>& audioFolders() const { return folders_; }
+    const AudioFolder* audioFolder(const QString& path) const;
+    void addAudioFolder(AudioFolder folder);  // replaces a folder with the same path
+    void removeAudioFolder(const QString& path);
+
+    const std::shared_ptr<const Analysis>& analysis() const { return analysis_; }
+    void setAnalysis(std::shared_ptr<const Analysis> analysis);
+
+    // The layers on show: the analysis's when there is one, else the model's.
+    const std::vector<LayerInfo>& layers() const;
+    std::vector<std::string> layerNames() const;
+    int layerIndex(const std::string& name) const;  // -1 when absent
+
+    int selectedLayer() const { return selected_; }
+    void setSelectedLayer(int layer);  // clamped to -1..layers-1
+
+signals:
+    void modelChanged();
+    void audioChanged();
+    void analysisChanged();
+    void selectedLayerChanged(int layer);
+
+private:
+    std::shared_ptr<const SpeechModel> model_;
+    QString modelPath_;
+    std::vector<AudioFolder> folders_;
+    std::shared_ptr<const Analysis> analysis_;
+    int selected_ = -1;
+};
+
+}  // namespace qs::gui

@@ -1,0 +1,149 @@
+// quantscope: the desktop studio.
+//   quantscope [--model M.pt] [--audio DIR ...] [--analyze] [--session FILE]
+//              [--distances] [--screenshot FILE] [--export-figures DIR] [--size WxH] [--select-layer N]
+//              [--show FIGURE]
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFileInfo>
+#include <QPalette>
+#include <QStyleFactory>
+#include <QTimer>
+#include <cstdio>
+#include <memory>
+
+#include "app/gui/main_window.h"
+#include "app/gui/studio_state.h"
+
+namespace {
+
+void applyLook(QApplication& app) {
+    app.setStyle(QStyleFactory::create(QStringLiteral("Fusion")));
+    QPalette p = app.palette();
+    p.setColor(QPalette::Window, QColor("#f3f4f6"));
+    p.setColor(QPalette::Base, Qt::white);
+    p.setColor(QPalette::AlternateBase, QColor("#f6f8fa"));
+    p.setColor(QPalette::Highlight, QColor("#2f6fb0"));
+    p.setColor(QPalette::HighlightedText, Qt::white);
+    p.setColor(QPalette::Button, QColor("#f7f7f8"));
+    app.setPalette(p);
+    QFont font(QStringLiteral("DejaVu Sans"), 9);
+    app.setFont(font);
+    app.setStyleSheet(QStringLiteral(
+        "QDockWidget::title { padding: 4px 6px; background: #e4e7eb; font-weight: 600; }"
+        "QTabBar::tab { padding: 5px 12px; }"
+        "QToolBar { spacing: 4px; padding: 2px; }"
+        "#budgetPanel { background: #ffffff; border-bottom: 1px solid #d8dbe0; }"));
+}
+
+// Waits until every background job is done and the figures have settled, then writes a picture
+// of the window and quits. Used for the README screenshot and for looking at the GUI headless.
+void scheduleScreenshot(qs::gui::MainWindow* window, const QString& path, const QString& figuresDir, int delayMs) {
+    auto* timer = new QTimer(window);
+    auto* clock = new QElapsedTimer;
+    auto* quietSince = new QElapsedTimer;
+    clock->start();
+    timer->setInterval(200);
+    QObject::connect(timer, &QTimer::timeout, window, [=] {
+        if (window->isBusy()) {
+            quietSince->invalidate();
+        } else if (!quietSince->isValid()) {
+            quietSince->start();
+        }
+        const bool settled = delayMs > 0 ? clock->elapsed() >= delayMs : quietSince->isValid() && quietSince->elapsed() > 1500;
+        if (!settled && clock->elapsed() < 15 * 60 * 1000) return;
+        timer->stop();
+        bool ok = true;
+        if (!figuresDir.isEmpty()) {
+            QString error;
+            ok = window->exportAllFigures(figuresDir, {}, &error);
+            if (!ok) std::fprintf(stderr, "quantscope: %s\n", qPrintable(error));
+        }
+        if (!path.isEmpty()) {
+            ok = window->grab().save(path) && ok;
+            std::fprintf(stderr, ok ? "quantscope: wrote %s\n" : "quantscope: could not write %s\n", qPrintable(path));
+        }
+        if (!window->lastError().isEmpty()) std::fprintf(stderr, "quantscope: %s\n", qPrintable(window->lastError()));
+        delete clock;
+        delete quietSince;
+        window->cancelAnalysis();
+        QApplication::exit(ok ? 0 : 1);
+    });
+    timer->start();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    QApplication app(argc, argv);
+    QApplication::setApplicationName(QStringLiteral("quantscope"));
+    QApplication::setOrganizationName(QStringLiteral("quantscope"));
+    QApplication::setApplicationVersion(QStringLiteral("0.1.0"));
+    applyLook(app);
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("Personalized label-free mixed-precision quantization studio"));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    const QCommandLineOption model(QStringLiteral("model"), QStringLiteral("TorchScript model to open."), QStringLiteral("M.pt"));
+    const QCommandLineOption audio(QStringLiteral("audio"), QStringLiteral("Audio folder to add (repeatable)."), QStringLiteral("DIR"));
+    const QCommandLineOption analyze(QStringLiteral("analyze"), QStringLiteral("Start the analysis once the model and audio are in."));
+    const QCommandLineOption session(QStringLiteral("session"), QStringLiteral("Session file to open."), QStringLiteral("FILE"));
+    const QCommandLineOption screenshot(QStringLiteral("screenshot"),
+                                        QStringLiteral("Write a PNG of the window once everything has loaded, then quit."),
+                                        QStringLiteral("FILE"));
+    const QCommandLineOption size(QStringLiteral("size"), QStringLiteral("Window size, e.g. 1600x1000."), QStringLiteral("WxH"));
+    const QCommandLineOption layer(QStringLiteral("select-layer"), QStringLiteral("Layer to select once it exists (index)."),
+                                   QStringLiteral("N"));
+    const QCommandLineOption figures(QStringLiteral("export-figures"),
+                                     QStringLiteral("Export every figure as PNG into DIR once everything has loaded, then quit."),
+                                     QStringLiteral("DIR"));
+    const QCommandLineOption show(QStringLiteral("show"),
+                                  QStringLiteral("Figure to bring to the front: allocation, sensitivity, speaker_comparison, "
+                                                 "outliers or channels."),
+                                  QStringLiteral("FIGURE"));
+    const QCommandLineOption distances(QStringLiteral("distances"),
+                                       QStringLiteral("Analyses also run the distance passes (KL, L1, L2, cosine, SQNR)."));
+    const QCommandLineOption delay(QStringLiteral("screenshot-delay"),
+                                   QStringLiteral("Take the screenshot after MS milliseconds instead of when idle."),
+                                   QStringLiteral("MS"));
+    parser.addOptions({model, audio, analyze, session, screenshot, size, layer, figures, show, distances, delay});
+    parser.process(app);
+
+    qs::gui::MainWindow window;
+    if (parser.isSet(size)) {
+        const QStringList wh = parser.value(size).split(QLatin1Char('x'));
+        if (wh.size() == 2) window.resize(wh[0].toInt(), wh[1].toInt());
+    }
+    const bool batch = parser.isSet(screenshot) || parser.isSet(figures);
+    if (batch) window.setInteractive(false);
+    window.show();
+
+    if (parser.isSet(session)) {
+        QString error;
+        if (!window.openSessionFrom(parser.value(session), &error)) {
+            std::fprintf(stderr, "quantscope: %s\n", qPrintable(error));
+            if (batch) return 1;
+        }
+    }
+    if (parser.isSet(model)) window.openModel(parser.value(model));
+    for (const QString& dir : parser.values(audio)) window.addAudioFolder(dir);
+    if (parser.isSet(distances)) window.setDistancePasses(true);
+    if (parser.isSet(analyze)) window.setAnalyzeWhenReady(true);
+    for (const QString& f : parser.values(show)) window.showFigure(f);
+    if (parser.isSet(layer)) {
+        const int index = parser.value(layer).toInt();
+        // Once, when everything has loaded (the layers exist by then).
+        auto once = std::make_shared<QMetaObject::Connection>();
+        *once = QObject::connect(&window, &qs::gui::MainWindow::idle, &window, [&window, index, once] {
+            if (window.state()->layers().empty()) return;
+            window.selectLayer(index);
+            QObject::disconnect(*once);
+        });
+    }
+    if (batch)
+        scheduleScreenshot(&window, parser.isSet(screenshot) ? QFileInfo(parser.value(screenshot)).absoluteFilePath() : QString(),
+                           parser.value(figures), parser.value(delay).toInt());
+    return app.exec();
+}

@@ -1,0 +1,221 @@
+#include "widgets/audio_panel.h"
+
+#include <QDir>
+#include <QFileInfo>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QPushButton>
+#include <QSplitter>
+#include <QTreeWidget>
+#include <QVBoxLayout>
+
+#include "widgets/icons.h"
+#include "widgets/plot_style.h"
+
+namespace qs::gui {
+
+namespace {
+constexpr int PathRole = Qt::UserRole + 1;
+constexpr int SkippedFolderRole = Qt::UserRole + 2;
+}  // namespace
+
+AudioPanel::AudioPanel(QWidget* parent) : QWidget(parent) {
+    setObjectName(QStringLiteral("audioPanel"));
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(6, 6, 6, 6);
+    layout->setSpacing(4);
+
+    auto* top = new QHBoxLayout;
+    summary_ = new QLabel(this);
+    summary_->setWordWrap(true);
+    summary_->setStyleSheet(QStringLiteral("color: #555;"));
+    auto* add = new QPushButton(icon(IconKind::AddAudio), tr("Add folder…"), this);
+    add->setToolTip(tr("Add an audio folder: one subfolder per speaker (Ctrl+Shift+O); you can also drop folders"));
+    auto* remove = new QPushButton(tr("Remove"), this);
+    remove->setToolTip(tr("Remove the selected folder from the list"));
+    top->addWidget(add);
+    top->addWidget(remove);
+    top->addStretch(1);
+    layout->addLayout(top);
+    layout->addWidget(summary_);
+
+    auto* split = new QSplitter(Qt::Vertical, this);
+    tree_ = new QTreeWidget(split);
+    tree_->setObjectName(QStringLiteral("speakerTree"));
+    tree_->setColumnCount(4);
+    tree_->setHeaderLabels({tr("Speaker"), tr("Clips"), tr("Files"), tr("Duration")});
+    tree_->setRootIsDecorated(true);
+    tree_->setUniformRowHeights(true);
+    tree_->header()->setSectionResizeMode(0, QHeaderView::Stretch);
+    for (int c = 1; c < 4; ++c) tree_->header()->setSectionResizeMode(c, QHeaderView::ResizeToContents);
+    tree_->header()->setStretchLastSection(false);
+
+    auto* skippedBox = new QWidget(split);
+    auto* sl = new QVBoxLayout(skippedBox);
+    sl->setContentsMargins(0, 0, 0, 0);
+    sl->setSpacing(2);
+    skippedTitle_ = new QLabel(skippedBox);
+    skipped_ = new QTreeWidget(skippedBox);
+    skipped_->setObjectName(QStringLiteral("skippedFiles"));
+    skipped_->setColumnCount(2);
+    skipped_->setHeaderLabels({tr("File"), tr("Reason")});
+    skipped_->setRootIsDecorated(false);
+    skipped_->setWordWrap(false);
+    skipped_->header()->setSectionResizeMode(0, QHeaderView::Interactive);
+    skipped_->header()->resizeSection(0, 160);
+    sl->addWidget(skippedTitle_);
+    sl->addWidget(skipped_, 1);
+    split->setStretchFactor(0, 3);
+    split->setStretchFactor(1, 1);
+    layout->addWidget(split, 1);
+
+    connect(add, &QPushButton::clicked, this, &AudioPanel::addRequested);
+    connect(remove, &QPushButton::clicked, this, [this] {
+        QTreeWidgetItem* item = tree_->currentItem();
+        while (item && item->parent()) item = item->parent();
+        if (item) emit removeRequested(item->data(0, PathRole).toString());
+    });
+    connect(tree_, &QTreeWidget::itemChanged, this, &AudioPanel::onItemChanged);
+    updateSummary();
+}
+
+QTreeWidgetItem* AudioPanel::folderItem(const QString& path) const {
+    for (int i = 0; i < tree_->topLevelItemCount(); ++i)
+        if (tree_->topLevelItem(i)->data(0, PathRole).toString() == path) return tree_->topLevelItem(i);
+    return nullptr;
+}
+
+void AudioPanel::addFolder(const QString& path, const AudioCorpus& corpus) {
+    removeFolder(path);
+    updating_ = true;
+    for (int i = 0; i < tree_->topLevelItemCount(); ++i) tree_->topLevelItem(i)->setCheckState(0, Qt::Unchecked);
+    for (int i = 0; i < tree_->topLevelItemCount(); ++i)
+        for (int j = 0; j < tree_->topLevelItem(i)->childCount(); ++j)
+            tree_->topLevelItem(i)->child(j)->setCheckState(0, Qt::Unchecked);
+
+    auto* folder = new QTreeWidgetItem(tree_);
+    folder->setText(0, QFileInfo(path).fileName().isEmpty() ? path : QFileInfo(path).fileName());
+    folder->setToolTip(0, QDir::toNativeSeparators(path));
+    folder->setData(0, PathRole, path);
+    folder->setFlags(folder->flags() | Qt::ItemIsUserCheckable | Qt::ItemIsAutoTristate);
+    int clips = 0, files = 0;
+    double seconds = 0;
+    for (const Speaker& s : corpus.speakers()) {
+        auto* item = new QTreeWidgetItem(folder);
+        item->setText(0, QString::fromStdString(s.name));
+        item->setText(1, QString::number(s.clips.size()));
+        item->setText(2, QString::number(s.files));
+        item->setText(3, formatSeconds(s.seconds));
+        for (int c = 1; c < 4; ++c) item->setTextAlignment(c, Qt::AlignRight | Qt::AlignVCenter);
+        item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
+        item->setCheckState(0, Qt::Checked);
+        clips += int(s.clips.size());
+        files += s.files;
+        seconds += s.seconds;
+    }
+    folder->setText(1, QString::number(clips));
+    folder->setText(2, QString::number(files));
+    folder->setText(3, formatSeconds(seconds));
+    for (int c = 1; c < 4; ++c) folder->setTextAlignment(c, Qt::AlignRight | Qt::AlignVCenter);
+    folder->setExpanded(true);
+
+    for (const SkippedFile& f : corpus.skipped()) {
+        auto* item = new QTreeWidgetItem(skipped_);
+        const QString file = QString::fromStdString(f.path);
+        item->setText(0, QDir(path).relativeFilePath(file));
+        item->setText(1, QString::fromStdString(f.reason));
+        item->setToolTip(0, file);
+        item->setToolTip(1, QString::fromStdString(f.reason));
+        item->setData(0, SkippedFolderRole, path);
+    }
+    updating_ = false;
+    updateSummary();
+    emit selectionChanged();
+}
+
+void AudioPanel::removeFolder(const QString& path) {
+    QTreeWidgetItem* item = folderItem(path);
+    if (!item) return;
+    delete item;
+    for (int i = skipped_->topLevelItemCount() - 1; i >= 0; --i)
+        if (skipped_->topLevelItem(i)->data(0, SkippedFolderRole).toString() == path) delete skipped_->takeTopLevelItem(i);
+    updateSummary();
+    emit selectionChanged();
+}
+
+void AudioPanel::clear() {
+    tree_->clear();
+    skipped_->clear();
+    updateSummary();
+    emit selectionChanged();
+}
+
+QStringList AudioPanel::folders() const {
+    QStringList out;
+    for (int i = 0; i < tree_->topLevelItemCount(); ++i) out << tree_->topLevelItem(i)->data(0, PathRole).toString();
+    return out;
+}
+
+QString AudioPanel::activeFolder() const {
+    for (int i = 0; i < tree_->topLevelItemCount(); ++i)
+        if (tree_->topLevelItem(i)->checkState(0) != Qt::Unchecked) return tree_->topLevelItem(i)->data(0, PathRole).toString();
+    return {};
+}
+
+QStringList AudioPanel::checkedSpeakers() const {
+    QTreeWidgetItem* folder = folderItem(activeFolder());
+    QStringList out;
+    if (!folder) return out;
+    for (int j = 0; j < folder->childCount(); ++j)
+        if (folder->child(j)->checkState(0) == Qt::Checked) out << folder->child(j)->text(0);
+    return out;
+}
+
+void AudioPanel::setCheckedSpeakers(const QString& folderPath, const QStringList& speakers) {
+    updating_ = true;
+    for (int i = 0; i < tree_->topLevelItemCount(); ++i) {
+        QTreeWidgetItem* folder = tree_->topLevelItem(i);
+        const bool active = folder->data(0, PathRole).toString() == folderPath;
+        for (int j = 0; j < folder->childCount(); ++j)
+            folder->child(j)->setCheckState(0, active && speakers.contains(folder->child(j)->text(0)) ? Qt::Checked
+                                                                                                       : Qt::Unchecked);
+    }
+    updating_ = false;
+    updateSummary();
+    emit selectionChanged();
+}
+
+void AudioPanel::onItemChanged(QTreeWidgetItem* item, int column) {
+    if (updating_ || column != 0) return;
+    QTreeWidgetItem* folder = item->parent() ? item->parent() : item;
+    if (item->checkState(0) != Qt::Unchecked) {
+        // One folder per analysis: checking here unchecks every other folder.
+        updating_ = true;
+        for (int i = 0; i < tree_->topLevelItemCount(); ++i) {
+            QTreeWidgetItem* other = tree_->topLevelItem(i);
+            if (other == folder) continue;
+            for (int j = 0; j < other->childCount(); ++j) other->child(j)->setCheckState(0, Qt::Unchecked);
+        }
+        updating_ = false;
+    }
+    updateSummary();
+    emit selectionChanged();
+}
+
+void AudioPanel::updateSummary() {
+    const int folders = tree_->topLevelItemCount();
+    const QStringList checked = checkedSpeakers();
+    if (folders == 0) {
+        summary_->setText(tr("No audio yet. Add a folder with one subfolder per speaker."));
+    } else if (checked.isEmpty()) {
+        summary_->setText(tr("%n folder(s); no speaker checked for analysis", nullptr, folders));
+    } else {
+        summary_->setText(tr("Analysis covers %n speaker(s) of %1", nullptr, int(checked.size()))
+                              .arg(QFileInfo(activeFolder()).fileName()));
+    }
+    const int skipped = skipped_->topLevelItemCount();
+    skippedTitle_->setText(skipped == 0 ? tr("No skipped files") : tr("Skipped files (%1)").arg(skipped));
+}
+
+}  // namespace qs::gui

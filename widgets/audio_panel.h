@@ -1,0 +1,50 @@
+// The audio panel: audio folders with their speakers (clip counts, files and durations, check boxes
+// choosing which speakers an analysis covers) and the files that were skipped, with reasons.
+// An analysis covers one folder: checking a speaker of another folder unchecks the first folder's.
+#pragma once
+
+#include <QStringList>
+#include <QWidget>
+
+#include "core/audio_corpus.h"
+
+class QLabel;
+class QTreeWidget;
+class QTreeWidgetItem;
+
+namespace qs::gui {
+
+class AudioPanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit AudioPanel(QWidget* parent = nullptr);
+
+    // Adds (or replaces) the folder at path; it becomes the active folder with every speaker checked.
+    void addFolder(const QString& path, const AudioCorpus& corpus);
+    void removeFolder(const QString& path);
+    void clear();
+    QStringList folders() const;
+
+    // The folder whose speakers are checked (empty when none is) and the checked speakers in it.
+    QString activeFolder() const;
+    QStringList checkedSpeakers() const;
+    void setCheckedSpeakers(const QString& folder, const QStringList& speakers);
+
+signals:
+    void addRequested();
+    void removeRequested(const QString& folder);
+    void selectionChanged();
+
+private:
+    void onItemChanged(QTreeWidgetItem* item, int column);
+    QTreeWidgetItem* folderItem(const QString& path) const;
+    void updateSummary();
+
+    QTreeWidget* tree_ = nullptr;
+    QTreeWidget* skipped_ = nullptr;
+    QLabel* skippedTitle_ = nullptr;
+    QLabel* summary_ = nullptr;
+    bool updating_ = false;
+};
+
+}  // namespace qs::gui

@@ -1,0 +1,68 @@
+// The frame every figure lives in: a title row with the view's own controls, a QCustomPlot, export
+// to PNG or PDF, and the mapping from a click to the layer under it (views are linked through the
+// layer selection: a click emits layerClicked, the window selects that layer everywhere).
+#pragma once
+
+#include <QList>
+#include <QString>
+#include <QWidget>
+
+class QCustomPlot;
+class QCPAxisRect;
+class QCPItemText;
+class QHBoxLayout;
+class QLabel;
+class QMouseEvent;
+
+namespace qs::gui {
+
+struct FigureExportOptions {
+    enum class Format { Png, Pdf };
+    Format format = Format::Png;
+    int width = 1200;   // layout size in logical pixels (PDF: points)
+    int height = 600;
+    int dpi = 150;      // PNG only: pixels = size × dpi / 96, and the file records the dpi
+};
+
+// Format::Png for ".png", Pdf for ".pdf" (case-insensitive); Png otherwise.
+FigureExportOptions::Format formatForPath(const QString& path);
+
+class FigureView : public QWidget {
+    Q_OBJECT
+public:
+    FigureView(const QString& figureId, const QString& title, QWidget* parent = nullptr);
+
+    QCustomPlot* plot() const { return plot_; }
+    QString figureId() const { return figureId_; }  // file stem for exports: "sensitivity", ...
+    QString title() const { return title_; }
+
+    // Writes the figure; false with *error set when the file cannot be written.
+    bool exportFigure(const QString& path, const FigureExportOptions& options, QString* error = nullptr) const;
+
+signals:
+    void layerClicked(int layer);
+    void activated();  // the user clicked the figure: it becomes the one Ctrl+E exports
+
+protected:
+    QHBoxLayout* controls() const { return controls_; }
+    void setSubtitle(const QString& text);
+    // A grey note in the middle of rect (or hidden when text is empty), for "no analysis yet".
+    void setPlaceholder(QCPAxisRect* rect, const QString& text);
+    // Rects whose clicks on the key axis map to layers 0..layers-1 (nearest integer key).
+    void setLayerAxisRect(QCPAxisRect* rect, int layers) { setLayerAxisRects({rect}, layers); }
+    void setLayerAxisRects(const QList<QCPAxisRect*>& rects, int layers);
+    void replotLater();
+
+private:
+    void onMousePress(QMouseEvent* event);
+
+    QString figureId_;
+    QString title_;
+    QCustomPlot* plot_ = nullptr;
+    QHBoxLayout* controls_ = nullptr;
+    QLabel* subtitle_ = nullptr;
+    QList<QCPAxisRect*> layerRects_;
+    int layerCount_ = 0;
+};
+
+}  // namespace qs::gui
