@@ -317,6 +317,18 @@ void SpeechModel::exportQuantized(const std::string& path, const std::vector<Wei
     }
 }
 
+std::vector<ModelParameter> SpeechModel::parameters() const {
+    std::vector<ModelParameter> out;
+    for (const auto& p : d->module.named_parameters(/*recurse=*/true)) {
+        const at::Tensor t = p.value.detach().to(at::kFloat).contiguous();
+        ModelParameter mp{p.name, t.sizes().vec(), {t.data_ptr<float>(), t.data_ptr<float>() + t.numel()}, -1};
+        for (std::size_t l = 0; l < d->weights.size(); ++l)
+            if (d->weights[l].unsafeGetTensorImpl() == p.value.unsafeGetTensorImpl()) mp.layer = int(l);
+        out.push_back(std::move(mp));
+    }
+    return out;
+}
+
 std::vector<float> SpeechModel::layerWeight(int layer) const {
     if (layer < 0 || std::size_t(layer) >= d->weights.size())
         throw InputError("no layer " + std::to_string(layer));

@@ -46,6 +46,14 @@ struct ActivationQuant {
     std::int64_t qmax = 255;
 };
 
+// One parameter of the module tree, as floats.
+struct ModelParameter {
+    std::string name;                 // e.g. "encoder.layers.0.fc1.bias"
+    std::vector<std::int64_t> shape;
+    std::vector<float> values;
+    int layer = -1;                   // index into ModelInfo::layers when this is a layer's weight
+};
+
 struct ModelOutput {
     std::vector<std::int64_t> shape;  // e.g. [1, frames, vocabulary] for a CTC model
     std::vector<float> values;        // row-major
@@ -86,6 +94,9 @@ public:
     void exportQuantized(const std::string& path, const std::vector<WeightOverride>& overrides,
                          const std::vector<ActivationQuant>& activations,
                          const std::string& extraMetadataJson = "{}") const;
+
+    // Every parameter of the module tree, in the module's order.
+    std::vector<ModelParameter> parameters() const;
 
     // Layer i's weight (info().layers[i]) as row-major floats, output channels first.
     std::vector<float> layerWeight(int layer) const;

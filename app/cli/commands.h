@@ -9,5 +9,7 @@ namespace qs::cli {
 
 int runAnalyze(const std::vector<std::string>& args);
 int runAllocate(const std::vector<std::string>& args);
+int runEvaluate(const std::vector<std::string>& args);
+int runExport(const std::vector<std::string>& args);
 
 }  // namespace qs::cli

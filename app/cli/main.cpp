@@ -19,7 +19,10 @@ const char* kUsage =
     "            [--distance-clips N [--distance-bits B]] --out analysis.json\n"
     "  allocate  --analysis analysis.json --target-mb X\n"
     "            [--metric median|mean|max|abs_max|std|var|kl|l1|l2|cosine|sqnr]\n"
-    "            [--order descending|ascending] [--min-bits N] [--speaker NAME] --out allocation.json\n";
+    "            [--order descending|ascending] [--min-bits N] [--speaker NAME] --out allocation.json\n"
+    "  evaluate  --model M.pt --quantized DIR|Q.pt --audio DIR [--speaker NAME ...] [--max-clips N] [--threads N] --out evaluation.json\n"
+    "  export    --model M.pt --analysis analysis.json --allocation allocation.json --out DIR\n"
+    "            [--audio DIR] [--activation-bits N] [--calibration-clips N] [--threads N]\n";
 
 struct Command {
     const char* name;
@@ -29,6 +32,8 @@ struct Command {
 const Command kCommands[] = {
     {"analyze", qs::cli::runAnalyze},
     {"allocate", qs::cli::runAllocate},
+    {"evaluate", qs::cli::runEvaluate},
+    {"export", qs::cli::runExport},
 };
 
 }  // namespace

@@ -1,0 +1,50 @@
+// quantscope-cli export: calibrate on the user's audio and write the quantized model folder.
+#include <cstdio>
+
+#include "app/cli/args.h"
+#include "app/cli/commands.h"
+#include "app/cli/progress_printer.h"
+#include "core/allocation_io.h"
+#include "core/quantized_export.h"
+
+namespace qs::cli {
+
+int runExport(const std::vector<std::string>& argv) {
+    const Args args(argv, {{"model", "analysis", "allocation", "out", "audio", "activation-bits", "calibration-clips",
+                            "threads"},
+                           {},
+                           {}});
+    const std::string out = args.required("out");
+    ProgressPrinter printer("export");
+    const SpeechModel model = SpeechModel::load(args.required("model"));
+    const Analysis analysis = loadAnalysis(args.required("analysis"));
+    const Allocation allocation = loadAllocation(args.required("allocation"));
+
+    ExportOptions options;
+    options.activationBits = args.getInt("activation-bits", options.activationBits);
+    options.calibrationClips = args.getInt("calibration-clips", options.calibrationClips);
+    options.threads = args.getInt("threads", 0);
+
+    // Calibration audio: the analysed folder (or --audio), narrowed to the allocation's speaker.
+    std::unique_ptr<AudioCorpus> corpus;
+    if (options.activationBits > 0) {
+        const std::string audio = args.get("audio", analysis.audioRoot);
+        if (audio.empty()) throw InputError("the analysis names no audio folder: pass --audio DIR or --activation-bits 0");
+        CorpusOptions co;
+        co.targetRate = model.info().sampleRate;
+        co.normalize = model.info().normalize;
+        corpus = std::make_unique<AudioCorpus>(AudioCorpus::scan(audio, co));
+        if (allocation.speaker != kAllSpeakers) corpus->selectSpeakers({allocation.speaker});
+    }
+    const ExportSummary s = exportQuantizedModel(model, analysis, allocation, corpus.get(), options, out, printer.callback());
+    printer.finish();
+    int quantized = 0;
+    for (const auto& l : s.layers) quantized += l.bits < 32;
+    std::fprintf(stderr,
+                 "exported %s: %d of %zu layers quantized, size model %.3f MB, weights.safetensors %.3f MB + %.3f MB "
+                 "scales/header, %d calibration clips\n",
+                 out.c_str(), quantized, s.layers.size(), s.sizeModelMb, s.packedMb, s.overheadMb, s.calibrationClips);
+    return 0;
+}
+
+}  // namespace qs::cli

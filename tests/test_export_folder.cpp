@@ -1,0 +1,145 @@
+// labels: unit
+// quantscope's export folder: model.pt, weights.safetensors, encodings.json and report.csv agree
+// with each other, with the allocation and with the size model, and appear all at once or not at all.
+#include <QtTest>
+#include <cmath>
+#include <fstream>
+
+#include "core/allocation.h"
+#include "core/analyzer.h"
+#include "core/errors.h"
+#include "core/json_io.h"
+#include "core/packed_weights.h"
+#include "core/quantized_export.h"
+#include "tests/support/audio_files.h"
+
+namespace {
+
+std::string fixture(const std::string& name) { return std::string(QS_FIXTURES_DIR) + "/" + name; }
+
+struct Setup {
+    QTemporaryDir dir;
+    qs::SpeechModel model = qs::SpeechModel::load(fixture("w2v2_traced.pt"));
+    std::unique_ptr<qs::AudioCorpus> corpus;
+    qs::Analysis analysis;
+
+    Setup() {
+        const QString root = dir.path() + "/audio";
+        for (int i = 0; i < 3; ++i)
+            qs::test::writeSine((root + "/ann/c" + QString::number(i) + ".wav").toStdString(), qs::test::AudioFormat::Wav16,
+                                16000, 1, 0.5, 200.0 + 70 * i, 0.5);
+        qs::CorpusOptions co;
+        co.normalize = false;
+        corpus = std::make_unique<qs::AudioCorpus>(qs::AudioCorpus::scan(root.toStdString(), co));
+        analysis = qs::analyze(model, *corpus);
+    }
+
+    qs::Allocation allocate(double fraction) const {
+        qs::AllocationRequest r;
+        r.targetMb = analysis.model.sizeMb() * fraction;
+        return qs::allocateAnalysis(analysis, r);
+    }
+};
+
+std::vector<float> wave() {
+    std::vector<float> w(7000);
+    for (std::size_t i = 0; i < w.size(); ++i) w[i] = float(0.3 * std::sin(0.043 * double(i)));
+    return w;
+}
+
+}  // namespace
+
+class TestExportFolder : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void filesAgree() {
+        Setup s;
+        const qs::Allocation a = s.allocate(0.22);  // about 6-7 bits
+        const std::string out = (s.dir.path() + "/export").toStdString();
+        const qs::ExportSummary sum = qs::exportQuantizedModel(s.model, s.analysis, a, s.corpus.get(), {}, out);
+        for (const char* f : {"model.pt", "weights.safetensors", "encodings.json", "report.csv"})
+            QVERIFY2(QFile::exists(QString::fromStdString(out) + "/" + f), f);
+        QCOMPARE(QDir(s.dir.path()).entryList(QStringList() << "*.tmp.*", QDir::Dirs | QDir::Files).size(), 0);
+        QCOMPARE(sum.calibrationClips, 3);
+
+        // weights.safetensors decodes to exactly the weights model.pt computes with.
+        const qs::SpeechModel exported = qs::SpeechModel::load(out + "/model.pt");
+        const qs::PackedWeights packed = qs::readPackedWeights(out + "/weights.safetensors");
+        std::vector<std::vector<float>> weights(a.layers.size());
+        for (const qs::WeightEntry& e : packed.entries) {
+            if (!e.quantized) continue;
+            for (std::size_t l = 0; l < a.layers.size(); ++l)
+                if (a.layers[l].name == e.name) {
+                    QCOMPARE(e.quantized->bits, a.layers[l].bits);
+                    weights[l] = qs::dequantize(e);
+                    QVERIFY(weights[l] == exported.layerWeight(int(l)));
+                }
+        }
+        for (std::size_t l = 0; l < a.layers.size(); ++l) QVERIFY2(!weights[l].empty(), a.layers[l].name.c_str());
+
+        // Its size is the size model's, apart from scales and header.
+        const double fileMb = double(QFileInfo(QString::fromStdString(out + "/weights.safetensors")).size()) / 1048576.0;
+        QVERIFY(std::fabs(sum.packedMb - sum.sizeModelMb) <= 0.02 * sum.sizeModelMb);
+        QVERIFY(std::fabs(fileMb - (sum.packedMb + sum.overheadMb)) < 1e-9);
+        QCOMPARE(sum.sizeModelMb, a.sizeMb);
+
+        // encodings.json + the decoded weights reproduce model.pt through quantscope's own forward.
+        const nlohmann::json enc = qs::readJson(out + "/encodings.json");
+        std::vector<qs::WeightOverride> overrides;
+        std::vector<qs::ActivationQuant> acts;
+        for (std::size_t l = 0; l < a.layers.size(); ++l) {
+            overrides.push_back({int(l), &weights[l]});
+            const nlohmann::json& e = enc["activation_encodings"].at(a.layers[l].name + ".input")[0];
+            QCOMPARE(e["bitwidth"].get<int>(), 8);
+            acts.push_back({int(l), e["scale"].get<float>(), e["zero_point"].get<int64_t>(), 0, 255});
+            QCOMPARE(enc["param_encodings"].at(a.layers[l].name + ".weight").size(),
+                     std::size_t(s.model.info().layers[l].outChannels()));
+        }
+        const std::vector<float> x = wave();
+        QVERIFY(exported.forward(x).values == s.model.forwardWithWeights(x, overrides, nullptr, acts).values);
+
+        // report.csv: one run row with the myQASR-style fields.
+        std::ifstream csv(out + "/report.csv");
+        std::string head, row;
+        std::getline(csv, head);
+        std::getline(csv, row);
+        for (const char* field : {"avg_bits", "min_layer_bits", "max_layer_bits", "std_layer_bits", "size_mb", "metric",
+                                  "order", "weight_calibration", "calibration_clips", "calibration_seconds", "wer", "cer",
+                                  "layer_bits"})
+            QVERIFY2(QString::fromStdString(head).split(',').contains(field), field);
+        std::string bits;
+        for (const auto& l : a.layers) bits += (bits.empty() ? "" : ";") + std::to_string(l.bits);
+        QVERIFY(QString::fromStdString(row).endsWith(QString::fromStdString(bits)));
+    }
+
+    void weightsOnlyNeedsNoAudio() {
+        Setup s;
+        qs::ExportOptions o;
+        o.activationBits = 0;
+        const std::string out = (s.dir.path() + "/w").toStdString();
+        qs::exportQuantizedModel(s.model, s.analysis, s.allocate(0.3), nullptr, o, out);
+        const nlohmann::json enc = qs::readJson(out + "/encodings.json");
+        QVERIFY(enc["activation_encodings"].empty());
+    }
+
+    void failureLeavesTheOldFolder() {
+        Setup s;
+        const std::string out = (s.dir.path() + "/export").toStdString();
+        qs::exportQuantizedModel(s.model, s.analysis, s.allocate(0.3), s.corpus.get(), {}, out);
+        const QByteArray before = [&] { QFile f(QString::fromStdString(out + "/report.csv")); f.open(QIODevice::ReadOnly); return f.readAll(); }();
+
+        qs::Allocation wrong = s.allocate(0.3);
+        wrong.layers.pop_back();
+        QVERIFY_THROWS_EXCEPTION(qs::InputError, qs::exportQuantizedModel(s.model, s.analysis, wrong, s.corpus.get(), {}, out));
+        int calls = 0;
+        QVERIFY_THROWS_EXCEPTION(qs::Cancelled, qs::exportQuantizedModel(s.model, s.analysis, s.allocate(0.25), s.corpus.get(), {},
+                                                                          out, [&](const qs::Progress&) { return ++calls < 1; }));
+        QFile f(QString::fromStdString(out + "/report.csv"));
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QCOMPARE(f.readAll(), before);
+        QCOMPARE(QDir(s.dir.path()).entryList(QStringList() << "*.tmp.*" << "*.old.*", QDir::Dirs | QDir::Files).size(), 0);
+    }
+};
+
+QTEST_APPLESS_MAIN(TestExportFolder)
+#include "test_export_folder.moc"
