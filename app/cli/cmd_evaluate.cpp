@@ -1,0 +1,106 @@
+// quantscope-cli evaluate: the float model and its quantized export on the same audio, per speaker.
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include "app/cli/args.h"
+#include "app/cli/commands.h"
+#include "app/cli/progress_printer.h"
+#include "core/errors.h"
+#include "core/evaluation.h"
+#include "core/json_io.h"
+
+namespace qs::cli {
+namespace {
+
+// --quantized names the export folder (holding model.pt) or a TorchScript file directly.
+std::string quantizedModelPath(const std::string& given) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (!fs::exists(given, ec)) throw InputError("--quantized: " + given + " does not exist");
+    if (fs::is_directory(given, ec)) {
+        const fs::path model = fs::path(given) / "model.pt";
+        if (!fs::is_regular_file(model, ec))
+            throw InputError("--quantized: the folder " + given + " holds no model.pt (expected an export folder)");
+        return model.string();
+    }
+    return given;
+}
+
+std::string percent(double rate) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f%%", rate * 100.0);
+    return buf;
+}
+
+// "en-us_f2: 12 clips, SQNR 31.2 dB, KL 0.0021, WER vs float 2.1%, WER 8.3% (float 7.9%)"
+std::string summary(const EvaluationScores& s, bool transcripts) {
+    char buf[256];
+    std::snprintf(buf, sizeof buf, "%s: %d clip%s, SQNR %.1f dB, KL %.4g", s.name.c_str(), s.clips,
+                  s.clips == 1 ? "" : "s", s.output.sqnrDb, s.output.kl);
+    std::string line = buf;
+    if (transcripts) {
+        line += ", WER vs float " + percent(s.werVsFloat.rate()) + ", CER vs float " + percent(s.cerVsFloat.rate());
+        if (s.referenceClips > 0)
+            line += ", WER " + percent(s.werQuantized.rate()) + " (float " + percent(s.werFloat.rate()) + "), CER " +
+                    percent(s.cerQuantized.rate()) + " (float " + percent(s.cerFloat.rate()) + ")";
+    }
+    return line;
+}
+
+}  // namespace
+
+int runEvaluate(const std::vector<std::string>& argv) {
+    const Args args(argv, {{"model", "quantized", "audio", "out", "max-clips", "threads", "window-seconds", "raw-rate",
+                            "raw-channels"},
+                           {"speaker"},
+                           {}});
+    const std::string modelPath = args.required("model");
+    const std::string quantizedArg = args.required("quantized");
+    const std::string audioDir = args.required("audio");
+    const std::string out = args.required("out");
+    const int threads = args.getInt("threads", 0);
+    if (threads < 0) throw InputError("--threads must be 0 (every core) or more");
+    const int maxClips = args.getInt("max-clips", 0);
+    if (maxClips < 0) throw InputError("--max-clips must be 0 (every clip) or more");
+    const std::string quantizedPath = quantizedModelPath(quantizedArg);
+
+    checkWritable(out);
+    // Ctrl-C is a cancel request from here on, also while the models load and the folder is scanned.
+    ProgressPrinter printer("evaluate");
+    const SpeechModel floatModel = SpeechModel::load(modelPath);
+    const SpeechModel quantized = SpeechModel::load(quantizedPath);
+    checkModelsMatch(floatModel.info(), quantized.info());
+    CorpusOptions corpusOptions;
+    corpusOptions.targetRate = floatModel.info().sampleRate;
+    corpusOptions.normalize = floatModel.info().normalize;
+    corpusOptions.windowSeconds = args.getDouble("window-seconds", corpusOptions.windowSeconds);
+    corpusOptions.rawRate = args.getInt("raw-rate", corpusOptions.rawRate);
+    corpusOptions.rawChannels = args.getInt("raw-channels", corpusOptions.rawChannels);
+    if (corpusOptions.windowSeconds <= 0) throw InputError("--window-seconds must be positive");
+
+    AudioCorpus corpus = AudioCorpus::scan(audioDir, corpusOptions);
+    if (args.has("speaker")) corpus.selectSpeakers(args.all("speaker"));
+    corpus.limitClips(maxClips);
+
+    std::size_t clips = 0;
+    for (const auto& s : corpus.speakers()) clips += s.clips.size();
+    std::fprintf(stderr, "evaluate: %s against %s; %zu speakers, %zu clips (%zu files skipped)\n",
+                 quantizedPath.c_str(), modelPath.c_str(), corpus.speakers().size(), clips, corpus.skipped().size());
+
+    EvaluateOptions options;
+    options.threads = threads;
+    const Evaluation evaluation = evaluate(floatModel, quantized, corpus, options, printer.callback());
+    printer.finish();
+    saveEvaluation(out, evaluation);
+
+    for (const auto& s : evaluation.skipped) std::fprintf(stderr, "skipped %s: %s\n", s.path.c_str(), s.reason.c_str());
+    for (const auto& s : evaluation.speakers) std::fprintf(stderr, "%s\n", summary(s, evaluation.transcripts).c_str());
+    if (evaluation.speakers.size() > 1)
+        std::fprintf(stderr, "%s\n", summary(evaluation.all, evaluation.transcripts).c_str());
+    std::fprintf(stderr, "evaluate: wrote %s (%.1f s of audio in %.1f s on %d threads)\n", out.c_str(),
+                 evaluation.all.seconds, evaluation.elapsedSeconds, evaluation.threads);
+    return 0;
+}
+
+}  // namespace qs::cli
