@@ -29,7 +29,11 @@ cli=$build/app/quantscope-cli
 size=$(/usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['model']['size_mb'])" "$out/analysis.json")
 target=$(/usr/bin/python3 -c "print(round($size * 0.25, 3))")  # a quarter of the float size: ~8 bits
 "$cli" allocate --analysis "$out/analysis.json" --target-mb "$target" --out "$out/allocation.json"
+"$cli" export --model "$model" --analysis "$out/analysis.json" --allocation "$out/allocation.json" --out "$out/quantized"
+"$cli" evaluate --model "$model" --quantized "$out/quantized" --audio "$audio" --out "$out/evaluation.json"
 echo
 echo "demo results in $out:"
 echo "  analysis.json    per-layer activation statistics per speaker, distance scores"
 echo "  allocation.json  bits per layer for a ${target} MB budget (float model: ${size} MB)"
+echo "  quantized/       model.pt, weights.safetensors, encodings.json, report.csv"
+echo "  evaluation.json  float vs quantized per speaker: SQNR, KL, WER/CER"
