@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "app/cli/args.h"
+#include "app/cli/corpus_args.h"
 #include "app/cli/commands.h"
 #include "app/cli/progress_printer.h"
 #include "core/analyzer.h"
@@ -25,17 +26,7 @@ int runAnalyze(const std::vector<std::string>& argv) {
     // Ctrl-C is a cancel request from here on, also while the model loads and the folder is scanned.
     ProgressPrinter printer("analyze");
     const SpeechModel model = SpeechModel::load(modelPath);
-    CorpusOptions corpusOptions;
-    corpusOptions.targetRate = model.info().sampleRate;
-    corpusOptions.normalize = model.info().normalize;
-    corpusOptions.windowSeconds = args.getDouble("window-seconds", corpusOptions.windowSeconds);
-    corpusOptions.rawRate = args.getInt("raw-rate", corpusOptions.rawRate);
-    corpusOptions.rawChannels = args.getInt("raw-channels", corpusOptions.rawChannels);
-    if (corpusOptions.windowSeconds <= 0) throw InputError("--window-seconds must be positive");
-
-    AudioCorpus corpus = AudioCorpus::scan(audioDir, corpusOptions);
-    if (args.has("speaker")) corpus.selectSpeakers(args.all("speaker"));
-    corpus.limitClips(args.getInt("max-clips", 0));
+    const AudioCorpus corpus = scanCorpus(args, audioDir, model.info(), args.getInt("max-clips", 0));
 
     std::size_t clips = 0;
     for (const auto& s : corpus.speakers()) clips += s.clips.size();

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "app/cli/args.h"
+#include "app/cli/corpus_args.h"
 #include "app/cli/commands.h"
 #include "app/cli/progress_printer.h"
 #include "core/errors.h"
@@ -71,17 +72,7 @@ int runEvaluate(const std::vector<std::string>& argv) {
     const SpeechModel floatModel = SpeechModel::load(modelPath);
     const SpeechModel quantized = SpeechModel::load(quantizedPath);
     checkModelsMatch(floatModel.info(), quantized.info());
-    CorpusOptions corpusOptions;
-    corpusOptions.targetRate = floatModel.info().sampleRate;
-    corpusOptions.normalize = floatModel.info().normalize;
-    corpusOptions.windowSeconds = args.getDouble("window-seconds", corpusOptions.windowSeconds);
-    corpusOptions.rawRate = args.getInt("raw-rate", corpusOptions.rawRate);
-    corpusOptions.rawChannels = args.getInt("raw-channels", corpusOptions.rawChannels);
-    if (corpusOptions.windowSeconds <= 0) throw InputError("--window-seconds must be positive");
-
-    AudioCorpus corpus = AudioCorpus::scan(audioDir, corpusOptions);
-    if (args.has("speaker")) corpus.selectSpeakers(args.all("speaker"));
-    corpus.limitClips(maxClips);
+    const AudioCorpus corpus = scanCorpus(args, audioDir, floatModel.info(), maxClips);
 
     std::size_t clips = 0;
     for (const auto& s : corpus.speakers()) clips += s.clips.size();
