@@ -26,7 +26,7 @@ out=${QUANTSCOPE_DEMO_OUT:-$build/demo-results}
 mkdir -p "$out"
 cli=$build/app/quantscope-cli
 "$cli" analyze --model "$model" --audio "$audio" --distance-clips 2 --out "$out/analysis.json"
-size=$(/usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['model']['size_mb'])" "$out/analysis.json")
+size=$(/usr/bin/python3 -c "import json,sys; print(round(json.load(open(sys.argv[1]))['model']['size_mb'], 3))" "$out/analysis.json")
 target=$(/usr/bin/python3 -c "print(round($size * 0.25, 3))")  # a quarter of the float size: ~8 bits
 "$cli" allocate --analysis "$out/analysis.json" --target-mb "$target" --out "$out/allocation.json"
 "$cli" export --model "$model" --analysis "$out/analysis.json" --allocation "$out/allocation.json" --out "$out/quantized"

@@ -49,7 +49,7 @@ int runAnalyze(const std::vector<std::string>& argv) {
         d.threads = threads;
         std::fprintf(stderr, "analyze: distance passes, %zu layers x %d clips per speaker at %d bits\n",
                      model.info().layers.size(), distanceClips, d.bits);
-        ProgressPrinter layers("distances");
+        ProgressPrinter layers("distances", "layers");
         attachDistances(analysis, distanceScores(model, corpus, d, layers.callback()));
     }
 

@@ -14,8 +14,8 @@ extern "C" void onInterrupt(int) { interrupted = true; }
 
 }  // namespace
 
-ProgressPrinter::ProgressPrinter(std::string verb)
-    : verb_(std::move(verb)), tty_(::isatty(STDERR_FILENO) != 0), start_(std::chrono::steady_clock::now()),
+ProgressPrinter::ProgressPrinter(std::string verb, std::string unit)
+    : verb_(std::move(verb)), unit_(std::move(unit)), tty_(::isatty(STDERR_FILENO) != 0), start_(std::chrono::steady_clock::now()),
       lastLine_(start_) {
     interrupted = false;
     std::signal(SIGINT, onInterrupt);
@@ -43,8 +43,14 @@ bool ProgressPrinter::print(const Progress& p) {
     lastDone_ = p.done;
     char line[256];
     const double rate = elapsed > 0 ? p.seconds / elapsed : 0.0;
-    std::snprintf(line, sizeof line, "%s: %zu/%zu clips, %.1f s of audio, %.1fx real time, %.0f s elapsed",
-                  verb_.c_str(), p.done, p.total, p.seconds, rate, elapsed);
+    if (p.total == 0)  // a step without units, e.g. "writing DIR"
+        std::snprintf(line, sizeof line, "%s: %s", verb_.c_str(), p.message.c_str());
+    else if (p.seconds > 0)
+        std::snprintf(line, sizeof line, "%s: %zu/%zu %s, %.1f s of audio, %.1fx real time, %.0f s elapsed",
+                      verb_.c_str(), p.done, p.total, unit_.c_str(), p.seconds, rate, elapsed);
+    else
+        std::snprintf(line, sizeof line, "%s: %zu/%zu %s, %.0f s elapsed", verb_.c_str(), p.done, p.total,
+                      unit_.c_str(), elapsed);
     if (tty_) {
         std::fprintf(stderr, "\r%-100s", line);
         open_ = true;

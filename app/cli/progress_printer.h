@@ -11,7 +11,8 @@ namespace qs::cli {
 
 class ProgressPrinter {
 public:
-    explicit ProgressPrinter(std::string verb);
+    // unit names what Progress::done counts ("clips", "layers"); audio seconds are shown for clips.
+    explicit ProgressPrinter(std::string verb, std::string unit = "clips");
     ~ProgressPrinter();
 
     // The callback to hand to core: prints, and returns false once Ctrl-C was pressed.
@@ -21,6 +22,7 @@ public:
 private:
     bool print(const Progress& p);
     std::string verb_;
+    std::string unit_;
     bool tty_;
     bool open_ = false;
     std::size_t lastDone_ = std::size_t(-1);
