@@ -3,6 +3,8 @@
 // clear line on stderr with a non-zero exit code for every kind of bad input.
 #include <QtTest>
 
+#include "tests/support/cli_process.h"
+
 #include <QProcess>
 #include <QTemporaryDir>
 
@@ -47,10 +49,7 @@ json analysisDocument() {
             {"skipped", json::array()}};
 }
 
-struct Run {
-    int exitCode = -1;
-    QString err;
-};
+using Run = qs::test::CliRun;
 
 }  // namespace
 
@@ -78,14 +77,7 @@ void TestCliAllocate::initTestCase() {
 }
 
 Run TestCliAllocate::run(const QStringList& args) {
-    QProcess p;
-    p.start(QStringLiteral(QS_CLI), QStringList{"allocate"} + args);
-    if (!p.waitForFinished(60000)) {
-        p.kill();
-        p.waitForFinished();
-        return {};
-    }
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, QString::fromUtf8(p.readAllStandardError())};
+    return qs::test::runCli(QStringLiteral(QS_CLI), "allocate", args, 60000);
 }
 
 void TestCliAllocate::allocates_data() {

@@ -4,6 +4,8 @@
 // input, atomic writes, and Ctrl-C (exit 130, nothing written).
 #include <QtTest>
 
+#include "tests/support/cli_process.h"
+
 #include <QDir>
 #include <QElapsedTimer>
 #include <QProcess>
@@ -28,11 +30,7 @@ namespace {
 
 QString fixture(const QString& name) { return QStringLiteral(QS_FIXTURES_DIR) + "/" + name; }
 
-struct Run {
-    int exitCode = -1;  // -1: crashed or timed out
-    QString err;
-    QString out;
-};
+using Run = qs::test::CliRun;
 
 // The non-empty lines of a process's stderr.
 QStringList lines(const QString& text) { return text.split('\n', Qt::SkipEmptyParts); }
@@ -97,15 +95,7 @@ void TestCliAnalyze::initTestCase() {
 }
 
 Run TestCliAnalyze::run(const QStringList& args, int timeoutMs) {
-    QProcess p;
-    p.start(QStringLiteral(QS_CLI), QStringList{"analyze"} + args);
-    if (!p.waitForFinished(timeoutMs)) {
-        p.kill();
-        p.waitForFinished();
-        return {-1, QString::fromUtf8(p.readAllStandardError()), {}};
-    }
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, QString::fromUtf8(p.readAllStandardError()),
-            QString::fromUtf8(p.readAllStandardOutput())};
+    return qs::test::runCli(QStringLiteral(QS_CLI), "analyze", args, timeoutMs);
 }
 
 // The whole corpus: exit 0, analysis.json by the contract, progress on stderr, nothing on stdout.

@@ -9,6 +9,8 @@
 
 #include <QtTest>
 
+#include "tests/support/cli_process.h"
+
 #include <QDir>
 #include <QProcess>
 #include <QTemporaryDir>
@@ -26,11 +28,7 @@ namespace {
 
 QString fixture(const QString& name) { return QStringLiteral(QS_FIXTURES_DIR) + "/" + name; }
 
-struct Run {
-    int exitCode = -1;  // -1: crashed or timed out
-    QString err;
-    QString out;
-};
+using Run = qs::test::CliRun;
 
 QStringList lines(const QString& text) { return text.split('\n', Qt::SkipEmptyParts); }
 
@@ -92,15 +90,7 @@ void TestCliEvaluate::initTestCase() {
 }
 
 Run TestCliEvaluate::run(const QStringList& args, int timeoutMs) {
-    QProcess p;
-    p.start(QStringLiteral(QS_CLI), QStringList{"evaluate"} + args);
-    if (!p.waitForFinished(timeoutMs)) {
-        p.kill();
-        p.waitForFinished();
-        return {-1, QString::fromUtf8(p.readAllStandardError()), {}};
-    }
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, QString::fromUtf8(p.readAllStandardError()),
-            QString::fromUtf8(p.readAllStandardOutput())};
+    return qs::test::runCli(QStringLiteral(QS_CLI), "evaluate", args, timeoutMs);
 }
 
 void TestCliEvaluate::evaluates() {
