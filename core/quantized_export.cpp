@@ -10,6 +10,7 @@
 
 #include "core/clip_runner.h"
 #include "core/errors.h"
+#include "core/export_report.h"
 #include "core/json_io.h"
 #include "core/packed_weights.h"
 #include "core/quantizer.h"
@@ -50,39 +51,45 @@ void setInputQuantizer(LayerEncoding& e, float lo, float hi, int bits) {
     e.inputZeroPoint = std::clamp<std::int64_t>(std::int64_t(std::nearbyint(-lo / scale)), 0, qmax);
 }
 
-std::string csvField(const std::string& s) {
-    if (s.find_first_of(",\"\n") == std::string::npos) return s;
-    std::string q = "\"";
-    for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return q + "\"";
-}
-
-nlohmann::json encodingsJson(const std::vector<LayerEncoding>& layers, const Allocation& a) {
+nlohmann::json encodingsJson(const std::vector<LayerEncoding>& layers, const Allocation& a, const ExportOptions& o) {
     nlohmann::json params = nlohmann::json::object(), acts = nlohmann::json::object();
+    nlohmann::json perLayer = nlohmann::json::object();
     for (const LayerEncoding& e : layers) {
         if (e.bits >= 32) continue;
         const std::int64_t qmax = (std::int64_t(1) << (e.bits - 1)) - 1;
-        nlohmann::json channels = nlohmann::json::array();
+        nlohmann::json scales = nlohmann::json::array();
         for (float s : e.weightScales)
-            channels.push_back({{"bitwidth", e.bits}, {"dtype", "int"}, {"is_symmetric", "True"},
-                                {"min", -double(s) * double(qmax + 1)}, {"max", double(s) * double(qmax)},
-                                {"offset", -(qmax + 1)}, {"scale", s}});
-        params[e.name + ".weight"] = channels;
-        if (e.quantizeInput)
+            scales.push_back({{"bitwidth", e.bits}, {"dtype", "int"}, {"is_symmetric", "True"},
+                              {"min", -double(s) * double(qmax + 1)}, {"max", double(s) * double(qmax)},
+                              {"offset", -(qmax + 1)}, {"scale", s}});
+        params[e.name + ".weight"] = scales;
+        nlohmann::json layer = {{"bits", e.bits}, {"scheme", "symmetric"}, {"granularity", granularityName(e.granularity)},
+                                {"weight_calibration", weightRangeName(e.weightMethod)},
+                                {"clip_factors", e.clipFactors}, {"weight_mse", e.weightMse}};
+        if (e.granularity == Granularity::PerGroup) layer["group_size"] = e.groupSize;
+        if (e.outputCosine >= -1.0) layer["output_cosine"] = e.outputCosine;
+        if (e.quantizeInput) {
             acts[e.name + ".input"] = nlohmann::json::array(
                 {{{"bitwidth", e.inputBits}, {"dtype", "int"}, {"is_symmetric", "False"}, {"min", e.inputMin},
                   {"max", e.inputMax}, {"offset", -e.inputZeroPoint}, {"scale", e.inputScale},
                   {"zero_point", e.inputZeroPoint}}});
+            layer["input"] = {{"bits", e.inputBits}, {"scheme", "asymmetric"}, {"granularity", "per_tensor"},
+                              {"calibration", "minmax"}, {"min", e.inputMin}, {"max", e.inputMax}};
+        }
+        perLayer[e.name] = layer;
     }
     return {{"version", "0.6.1"},
-            {"quantizer", {{"tool", "quantscope"}, {"weights", "symmetric per-channel min-max"},
-                           {"activations", "asymmetric per-tensor min-max"}, {"metric", metricName(a.metric)},
-                           {"order", orderName(a.order)}, {"speaker", a.speaker}}},
+            {"quantizer", {{"tool", "quantscope"},
+                           {"weights", "symmetric " + granularityName(o.weights.granularity) + " " +
+                                           weightRangeName(o.weights.method)},
+                           {"activations", o.activationBits > 0 ? "asymmetric per_tensor minmax" : "none"},
+                           {"metric", metricName(a.metric)}, {"order", orderName(a.order)}, {"speaker", a.speaker}}},
             {"param_encodings", params},
-            {"activation_encodings", acts}};
+            {"activation_encodings", acts},
+            {"layers", perLayer}};
 }
 
-std::string reportCsv(const Analysis& analysis, const Allocation& a, const ExportSummary& s, const ExportOptions& o) {
+ReportRow reportRow(const Analysis& analysis, const Allocation& a, const ExportSummary& s, const ExportOptions& o) {
     std::vector<double> bits;
     for (const LayerBits& l : a.layers)
         if (l.included) bits.push_back(l.bits);
@@ -91,7 +98,8 @@ std::string reportCsv(const Analysis& analysis, const Allocation& a, const Expor
     for (double b : bits) var += (b - mean) * (b - mean) / double(bits.size());
     std::string perLayer;
     for (const LayerBits& l : a.layers) perLayer += (perLayer.empty() ? "" : ";") + std::to_string(l.bits);
-    const std::vector<std::pair<std::string, std::string>> row{
+    const WeightCalibrationOptions& w = o.weights;
+    ReportRow row{
         {"model", analysis.model.path}, {"speaker", a.speaker}, {"metric", metricName(a.metric)},
         {"order", orderName(a.order)}, {"min_bits_floor", std::to_string(a.minBits)},
         {"target_mb", std::to_string(a.targetMb)}, {"size_mb", std::to_string(s.sizeModelMb)},
@@ -100,19 +108,18 @@ std::string reportCsv(const Analysis& analysis, const Allocation& a, const Expor
         {"min_layer_bits", std::to_string(bits.empty() ? 32 : *std::min_element(bits.begin(), bits.end()))},
         {"max_layer_bits", std::to_string(bits.empty() ? 32 : *std::max_element(bits.begin(), bits.end()))},
         {"std_layer_bits", std::to_string(std::sqrt(var))},
-        {"weight_calibration", "minmax_per_channel_symmetric"},
+        {"weight_calibration", weightRangeName(w.method)},
+        {"weight_granularity", granularityName(w.granularity)},
+        {"weight_group_size", w.granularity == Granularity::PerGroup ? std::to_string(w.groupSize) : ""},
+        {"clip_candidates", w.method == WeightRange::MinMax ? "" : std::to_string(w.candidates)},
         {"activation_calibration", o.activationBits > 0 ? "minmax_per_tensor_asymmetric" : "none"},
         {"activation_bits", std::to_string(o.activationBits)}, {"calibration_clips", std::to_string(s.calibrationClips)},
         {"analysis_seconds", std::to_string(analysis.elapsedSeconds)},
         {"calibration_seconds", std::to_string(s.calibrationSeconds)}, {"export_seconds", std::to_string(s.exportSeconds)},
-        {"packed_mb", std::to_string(s.packedMb)}, {"overhead_mb", std::to_string(s.overheadMb)},
-        {"wer", ""}, {"cer", ""}, {"layer_bits", perLayer}};
-    std::string head, values;
-    for (const auto& [k, v] : row) {
-        head += (head.empty() ? "" : ",") + k;
-        values += (values.empty() ? "" : ",") + csvField(v);
-    }
-    return head + "\n" + values + "\n";
+        {"packed_mb", std::to_string(s.packedMb)}, {"overhead_mb", std::to_string(s.overheadMb)}};
+    for (auto& f : emptyEvaluationFields()) row.push_back(std::move(f));
+    row.emplace_back("layer_bits", perLayer);
+    return row;
 }
 
 void writeText(const std::string& path, const std::string& text) {
@@ -171,14 +178,20 @@ ExportSummary exportQuantizedModel(const SpeechModel& model, const Analysis& ana
         e.bits = allocation.layers[l].bits <= kMaxPackedBits ? allocation.layers[l].bits : 32;
     }
 
-    // Activation ranges on the calibration clips.
-    const auto calStart = std::chrono::steady_clock::now();
-    if (options.activationBits > 0) {
-        if (!corpus) throw InputError("activation calibration needs audio");
-        std::vector<const Clip*> clips;
+    // The calibration clips: the first calibrationClips of every speaker.
+    const bool cosine = options.weights.method == WeightRange::Cosine;
+    std::vector<const Clip*> clips;
+    if (options.activationBits > 0 || cosine) {
+        if (!corpus) throw InputError(options.activationBits > 0 ? "activation calibration needs audio"
+                                                                  : "the cosine weight calibration needs audio");
         for (const Speaker& s : corpus->speakers())
             for (std::size_t i = 0; i < s.clips.size() && (options.calibrationClips <= 0 || int(i) < options.calibrationClips); ++i)
                 clips.push_back(&s.clips[i]);
+    }
+
+    // Activation ranges on the calibration clips.
+    const auto calStart = std::chrono::steady_clock::now();
+    if (options.activationBits > 0) {
         std::vector<InputRangeSink> sinks(std::size_t(clipWorkers(clips.size(), options.threads)),
                                           InputRangeSink(info.layers.size()));
         std::mutex mutex;
@@ -198,9 +211,19 @@ ExportSummary exportQuantizedModel(const SpeechModel& model, const Analysis& ana
                 setInputQuantizer(summary.layers[l], lo, hi, options.activationBits);
         }
     }
+
+    // Weights: symmetric, clipping range calibrated; the safetensors entries and the TorchScript
+    // overrides come from the same codes.
+    WeightCalibrationOptions wo = options.weights;
+    wo.threads = options.threads;
+    std::vector<int> quantizedBits(info.layers.size());
+    for (std::size_t l = 0; l < info.layers.size(); ++l) quantizedBits[l] = summary.layers[l].bits;
+    int weightClips = 0;
+    std::vector<WeightEncoding> weights =
+        calibrateWeights(model, quantizedBits, corpus, clips, wo, progress, &weightClips);
+    summary.calibrationClips = std::max(summary.calibrationClips, weightClips);
     summary.calibrationSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - calStart).count();
 
-    // Weights: symmetric per channel; the safetensors entries and the TorchScript overrides agree.
     std::vector<WeightEntry> entries;
     std::vector<ActivationQuant> acts;
     for (const ModelParameter& p : model.parameters()) {
@@ -208,12 +231,17 @@ ExportSummary exportQuantizedModel(const SpeechModel& model, const Analysis& ana
             entries.push_back({p.name, p.shape, p.values, {}});
             continue;
         }
-        LayerEncoding& e = summary.layers[std::size_t(p.layer)];
         if (!qweights[std::size_t(p.layer)].empty()) continue;  // a weight shared by two call sites
-        e.weightScales = symmetricChannelScales(p.values, info.layers[std::size_t(p.layer)].outChannels(), e.bits);
-        const std::vector<std::int64_t> zps(e.weightScales.size(), 0);
-        WeightEntry entry{e.name, p.shape, {}, quantizeCodes(p.values, p.shape, e.bits, signedRange(e.bits),
-                                                             Granularity::PerChannel, 0, e.weightScales, zps)};
+        LayerEncoding& e = summary.layers[std::size_t(p.layer)];
+        WeightEncoding& w = weights[std::size_t(p.layer)];
+        e.weightScales = w.codes.scales;
+        e.granularity = w.codes.granularity;
+        e.groupSize = w.codes.groupSize;
+        e.weightMethod = w.method;
+        e.clipFactors = w.clipFactors;
+        e.weightMse = w.mse;
+        e.outputCosine = w.outputCosine;
+        WeightEntry entry{e.name, p.shape, {}, std::move(w.codes)};
         qweights[std::size_t(p.layer)] = dequantize(entry);
         entries.push_back(std::move(entry));
     }
@@ -240,9 +268,9 @@ ExportSummary exportQuantizedModel(const SpeechModel& model, const Analysis& ana
                                                      {{"format", "quantscope"}, {"speaker", allocation.speaker}});
         summary.packedMb = double(packed.codeBytes + packed.floatBytes) / (1024.0 * 1024.0);
         summary.overheadMb = double(packed.quantParamBytes + packed.headerBytes) / (1024.0 * 1024.0);
-        writeJsonAtomic((tmp / "encodings.json").string(), encodingsJson(summary.layers, allocation));
+        writeJsonAtomic((tmp / "encodings.json").string(), encodingsJson(summary.layers, allocation, options));
         summary.exportSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        writeText((tmp / "report.csv").string(), reportCsv(analysis, allocation, summary, options));
+        writeText((tmp / "report.csv").string(), reportCsv(reportRow(analysis, allocation, summary, options)));
         publish(tmp, outDir);
     } catch (...) {
         fs::remove_all(tmp, ec);

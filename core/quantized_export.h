@@ -3,9 +3,10 @@
 // their bit widths), encodings.json (AIMET-style ranges and scales) and report.csv (the run's
 // figures, as myQASR logs them). Written atomically: a failed or cancelled export leaves nothing.
 //
-// Calibration here is min-max: weights symmetric per output channel (scale = max|w_c| / qmax),
-// activations on each quantized layer's input asymmetric per tensor from the min/max seen on the
-// calibration clips (zero always representable, as PyTorch's MinMaxObserver does).
+// Weights: symmetric, per output channel by default (per tensor and per group too), clipping range by
+// minmax, mse or output-cosine search (core/weight_calibration.h). Activations on each quantized
+// layer's input: asymmetric per tensor from the min/max seen on the calibration clips (zero always
+// representable, as PyTorch's MinMaxObserver does).
 #pragma once
 
 #include <string>
@@ -16,6 +17,7 @@
 #include "core/audio_corpus.h"
 #include "core/progress.h"
 #include "core/speech_model.h"
+#include "core/weight_calibration.h"
 
 namespace qs {
 
@@ -23,13 +25,20 @@ struct ExportOptions {
     int activationBits = 8;     // 0: weights only
     int calibrationClips = 8;   // per speaker
     int threads = 0;            // 0 = every core
+    WeightCalibrationOptions weights;  // method, granularity, clip candidates (its threads: ignored)
 };
 
 // What one layer is quantized with.
 struct LayerEncoding {
     std::string name;
     int bits = 32;                     // 32: kept in float (also for allocations above 16 bits)
-    std::vector<float> weightScales;   // per output channel; zero points are 0 (symmetric)
+    std::vector<float> weightScales;   // per tensor / channel / group (channel-major); zero points 0
+    Granularity granularity = Granularity::PerChannel;
+    std::int64_t groupSize = 0;        // per_group only
+    WeightRange weightMethod = WeightRange::MinMax;  // as used (cosine falls back to mse where it cannot run)
+    std::vector<float> clipFactors;    // per scale: scale = factor × max|w| / qmax
+    double weightMse = 0;              // mean squared weight error
+    double outputCosine = -2;          // cosine calibration: float vs quantized layer output
     bool quantizeInput = false;
     int inputBits = 8;
     float inputMin = 0, inputMax = 0;  // observed range of the input
@@ -47,8 +56,9 @@ struct ExportSummary {
     double calibrationSeconds = 0, exportSeconds = 0;
 };
 
-// Min-max activation ranges of each quantized layer's input over the clips; then writes the folder.
-// corpus may be null when options.activationBits is 0. Throws InputError / ModelError / Cancelled.
+// Calibrates the weights and the activation ranges of each quantized layer's input on the clips,
+// then writes the folder. corpus may be null when options.activationBits is 0 and the weight
+// calibration needs no audio (minmax, mse). Throws InputError / ModelError / Cancelled.
 ExportSummary exportQuantizedModel(const SpeechModel& model, const Analysis& analysis, const Allocation& allocation,
                                    const AudioCorpus* corpus, const ExportOptions& options, const std::string& outDir,
                                    const ProgressFn& progress = {});

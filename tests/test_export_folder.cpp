@@ -4,10 +4,12 @@
 #include <QtTest>
 #include <cmath>
 #include <fstream>
+#include <sstream>
 
 #include "core/allocation.h"
 #include "core/analyzer.h"
 #include "core/errors.h"
+#include "core/export_report.h"
 #include "core/json_io.h"
 #include "core/packed_weights.h"
 #include "core/quantized_export.h"
@@ -110,6 +112,82 @@ private Q_SLOTS:
         std::string bits;
         for (const auto& l : a.layers) bits += (bits.empty() ? "" : ";") + std::to_string(l.bits);
         QVERIFY(QString::fromStdString(row).endsWith(QString::fromStdString(bits)));
+    }
+
+    void weightOptionsReachEveryFile_data() {
+        QTest::addColumn<QString>("method");
+        QTest::addColumn<QString>("granularity");
+        QTest::newRow("minmax per_tensor") << "minmax" << "per_tensor";
+        QTest::newRow("mse per_group") << "mse" << "per_group";
+        QTest::newRow("cosine per_channel") << "cosine" << "per_channel";
+    }
+
+    void weightOptionsReachEveryFile() {
+        QFETCH(QString, method);
+        QFETCH(QString, granularity);
+        Setup s;
+        const qs::Allocation a = s.allocate(0.2);
+        qs::ExportOptions o;
+        o.weights.method = qs::parseWeightRange(method.toStdString());
+        o.weights.granularity = qs::parseGranularity(granularity.toStdString());
+        o.weights.groupSize = 16;
+        o.weights.candidates = 25;
+        const std::string out = (s.dir.path() + "/export").toStdString();
+        const qs::ExportSummary sum = qs::exportQuantizedModel(s.model, s.analysis, a, s.corpus.get(), o, out);
+        const qs::SpeechModel exported = qs::SpeechModel::load(out + "/model.pt");
+        const qs::PackedWeights packed = qs::readPackedWeights(out + "/weights.safetensors");
+        const nlohmann::json enc = qs::readJson(out + "/encodings.json");
+        int checked = 0;
+        for (const qs::WeightEntry& e : packed.entries) {
+            if (!e.quantized) continue;
+            const int l = int(std::find_if(a.layers.begin(), a.layers.end(), [&](const auto& x) { return x.name == e.name; }) -
+                              a.layers.begin());
+            QCOMPARE(qs::granularityName(e.quantized->granularity), granularity.toStdString());
+            QVERIFY(qs::dequantize(e) == exported.layerWeight(l));
+            const nlohmann::json& layer = enc["layers"].at(e.name);
+            QCOMPARE(layer["granularity"].get<std::string>(), granularity.toStdString());
+            QCOMPARE(enc["param_encodings"].at(e.name + ".weight").size(), e.quantized->scales.size());
+            QCOMPARE(layer["clip_factors"].size(), e.quantized->scales.size());
+            const std::string used = layer["weight_calibration"].get<std::string>();
+            const std::string kind = s.model.info().layers[std::size_t(l)].kind;
+            QCOMPARE(used, method == "cosine" && kind == "conv2d" ? std::string("mse") : method.toStdString());
+            if (method == "minmax")
+                for (const auto& f : layer["clip_factors"]) QCOMPARE(f.get<float>(), 1.0f);
+            if (used == "cosine") QVERIFY(layer["output_cosine"].get<double>() > 0.5);
+            if (granularity == "per_tensor") QCOMPARE(e.quantized->scales.size(), std::size_t(1));
+            ++checked;
+        }
+        QCOMPARE(checked, int(a.layers.size()));
+        QVERIFY(std::fabs(sum.packedMb - sum.sizeModelMb) <= 0.02 * sum.sizeModelMb);
+        const qs::ReportRow row = qs::parseReportCsv(
+            [&] { std::ifstream f(out + "/report.csv"); std::stringstream t; t << f.rdbuf(); return t.str(); }(), "report.csv");
+        auto field = [&](const std::string& k) {
+            for (const auto& [name, v] : row)
+                if (name == k) return v;
+            return std::string("<missing>");
+        };
+        QCOMPARE(field("weight_calibration"), method.toStdString());
+        QCOMPARE(field("weight_granularity"), granularity.toStdString());
+        QCOMPARE(field("wer"), std::string());
+    }
+
+    void reportCsvRoundTripsAndUpdates() {
+        QTemporaryDir dir;
+        const qs::ReportRow row{{"model", "/a,b/\"q\".pt"}, {"wer", ""}, {"layer_bits", "8;4"}};
+        const std::string path = (dir.path() + "/report.csv").toStdString();
+        qs::writeFileAtomic(path, qs::reportCsv(row));
+        QCOMPARE(qs::parseReportCsv(qs::reportCsv(row), path), row);
+        qs::updateReportCsv(path, {{"wer", "0.125"}, {"sqnr_db", "31.5"}});
+        std::ifstream f(path);
+        std::stringstream t;
+        t << f.rdbuf();
+        const qs::ReportRow updated = qs::parseReportCsv(t.str(), path);
+        QCOMPARE(updated.size(), std::size_t(4));
+        QCOMPARE(updated[0].second, std::string("/a,b/\"q\".pt"));
+        QCOMPARE(updated[1].second, std::string("0.125"));
+        QCOMPARE(updated[3], (std::pair<std::string, std::string>("sqnr_db", "31.5")));
+        QVERIFY_THROWS_EXCEPTION(qs::InputError, qs::parseReportCsv("a,b\n1\n", "x.csv"));
+        QVERIFY_THROWS_EXCEPTION(qs::InputError, qs::updateReportCsv((dir.path() + "/none.csv").toStdString(), {}));
     }
 
     void weightsOnlyNeedsNoAudio() {

@@ -11,7 +11,7 @@ namespace qs::cli {
 
 int runExport(const std::vector<std::string>& argv) {
     const Args args(argv, {{"model", "analysis", "allocation", "out", "audio", "activation-bits", "calibration-clips",
-                            "threads"},
+                            "threads", "weight-calibration", "weight-granularity", "weight-group-size", "clip-candidates"},
                            {},
                            {}});
     const std::string out = args.required("out");
@@ -24,12 +24,21 @@ int runExport(const std::vector<std::string>& argv) {
     options.activationBits = args.getInt("activation-bits", options.activationBits);
     options.calibrationClips = args.getInt("calibration-clips", options.calibrationClips);
     options.threads = args.getInt("threads", 0);
+    WeightCalibrationOptions& w = options.weights;
+    w.method = parseWeightRange(args.choice("weight-calibration", {"minmax", "mse", "cosine"}, weightRangeName(w.method)));
+    const std::string granularity =
+        args.choice("weight-granularity", {"channel", "tensor", "group"}, "channel");
+    w.granularity = parseGranularity("per_" + granularity);
+    w.groupSize = args.getInt("weight-group-size", int(w.groupSize));
+    if (w.groupSize < 1) throw InputError("--weight-group-size must be 1 or more");
+    w.candidates = args.getInt("clip-candidates", w.candidates);
+    if (w.candidates < 1) throw InputError("--clip-candidates must be 1 or more");
 
     // Calibration audio: the analysed folder (or --audio), narrowed to the allocation's speaker.
     std::unique_ptr<AudioCorpus> corpus;
-    if (options.activationBits > 0) {
+    if (options.activationBits > 0 || w.method == WeightRange::Cosine) {
         const std::string audio = args.get("audio", analysis.audioRoot);
-        if (audio.empty()) throw InputError("the analysis names no audio folder: pass --audio DIR or --activation-bits 0");
+        if (audio.empty()) throw InputError("the analysis names no audio folder: pass --audio DIR");
         CorpusOptions co;
         co.targetRate = model.info().sampleRate;
         co.normalize = model.info().normalize;
