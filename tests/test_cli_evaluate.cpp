@@ -3,6 +3,8 @@
 // on a generated corpus; evaluation.json with the contract's keys, the per-speaker summary on stderr,
 // --quantized as an export folder or a .pt file, and one clear stderr line, a non-zero exit and no
 // output file for bad input.
+#include "core/export_report.h"
+#include "core/json_io.h"
 #include "core/quantizer.h"
 #include "core/speech_model.h"
 #include "tests/support/audio_files.h"
@@ -17,6 +19,8 @@
 
 #include <cmath>
 #include <fstream>
+#include <map>
+#include <sstream>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -76,6 +80,11 @@ void TestCliEvaluate::initTestCase() {
         overrides.push_back({int(l), &weights.back()});
     }
     m.exportQuantized((export_ + "/model.pt").toStdString(), overrides, {});
+    // An export folder's report, with its evaluation fields still empty.
+    qs::ReportRow report{{"model", model_.toStdString()}};
+    for (auto& f : qs::emptyEvaluationFields()) report.push_back(f);
+    report.emplace_back("layer_bits", "4;4");
+    qs::writeFileAtomic((export_ + "/report.csv").toStdString(), qs::reportCsv(report));
 
     const double aliceSeconds[] = {0.5, 0.7, 0.9};
     for (int i = 0; i < 3; ++i)
@@ -99,7 +108,9 @@ void TestCliEvaluate::evaluates() {
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     QVERIFY2(r.out.isEmpty(), qPrintable(r.out));
 
-    const QStringList err = lines(r.err);
+    QStringList err = lines(r.err);
+    QCOMPARE(err.last(), "evaluate: added the measures to " + export_ + "/report.csv");
+    err.removeLast();
     QVERIFY2(err.first().startsWith("evaluate: " + export_ + "/model.pt against " + model_ +
                                     "; 2 speakers, 5 clips (0 files skipped)"),
              qPrintable(r.err));
@@ -149,6 +160,21 @@ void TestCliEvaluate::evaluates() {
     QVERIFY(j["clips"][0]["float_transcript"].is_string());
     QVERIFY(j["clips"][0]["quantized_transcript"].is_string());
     QVERIFY(j["skipped"].is_array() && j["skipped"].empty());
+
+    // The export folder's report.csv now carries the measures, in its own columns.
+    std::ifstream csv((export_ + "/report.csv").toStdString());
+    std::stringstream text;
+    text << csv.rdbuf();
+    const qs::ReportRow row = qs::parseReportCsv(text.str(), "report.csv");
+    std::map<std::string, std::string> f(row.begin(), row.end());
+    QCOMPARE(row.size(), std::size_t(12));
+    QCOMPARE(row.back().first, std::string("layer_bits"));
+    QVERIFY(std::fabs(std::stod(f["wer"]) - j["all"]["wer_quantized"].get<double>()) < 1e-6);
+    QVERIFY(std::fabs(std::stod(f["cer_float"]) - j["all"]["cer_float"].get<double>()) < 1e-6);
+    QVERIFY(std::fabs(std::stod(f["wer_vs_float"]) - j["all"]["wer_vs_float"].get<double>()) < 1e-6);
+    QVERIFY(std::fabs(std::stod(f["sqnr_db"]) - j["all"]["sqnr_db"].get<double>()) < 1e-3);
+    QCOMPARE(f["eval_clips"], std::string("5"));
+    QCOMPARE(f["eval_audio"], audio_.toStdString());
 }
 
 // --quantized as a .pt file; --speaker, --max-clips and --threads as in analyze.

@@ -9,6 +9,7 @@
 #include "app/cli/progress_printer.h"
 #include "core/errors.h"
 #include "core/evaluation.h"
+#include "core/export_report.h"
 #include "core/json_io.h"
 
 namespace qs::cli {
@@ -91,6 +92,13 @@ int runEvaluate(const std::vector<std::string>& argv) {
         std::fprintf(stderr, "%s\n", summary(evaluation.all, evaluation.transcripts).c_str());
     std::fprintf(stderr, "evaluate: wrote %s (%.1f s of audio in %.1f s on %d threads)\n", out.c_str(),
                  evaluation.all.seconds, evaluation.elapsedSeconds, evaluation.threads);
+    // An export folder's report.csv gets the measured WER/CER, SQNR and KL.
+    const std::filesystem::path report = std::filesystem::path(quantizedArg) / "report.csv";
+    std::error_code ec;
+    if (std::filesystem::is_directory(quantizedArg, ec) && std::filesystem::is_regular_file(report, ec)) {
+        updateReportCsv(report.string(), evaluationFields(evaluation));
+        std::fprintf(stderr, "evaluate: added the measures to %s\n", report.string().c_str());
+    }
     return 0;
 }
 
