@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 #include <algorithm>
+#include <cstdint>
+#include <cmath>
 #include <cstdio>
 #include <unistd.h>
 #include <thread>
@@ -129,6 +131,7 @@ struct SpeechModel::Impl {
 
     ModelOutput run(const std::vector<float>& wave, bool instrumented) const {
         torch::NoGradGuard noGrad;
+        detail::takeQuantizerError();  // forget any earlier pass's
         try {
             std::vector<c10::IValue> s = stack(wave);
             if (instrumented) {
@@ -140,6 +143,7 @@ struct SpeechModel::Impl {
         } catch (const Error&) {
             throw;
         } catch (const std::exception& e) {  // c10::Error, or JITException from script code
+            if (std::string q = detail::takeQuantizerError(); !q.empty()) throw ModelError(q);
             throw ModelError("the model rejected a [1, " + std::to_string(wave.size()) +
                              "] float waveform: " + modelErrorMessage(e.what()));
         }
@@ -225,7 +229,7 @@ namespace {
 
 // Per graph layer: the activation quantizers given per info layer.
 std::vector<detail::ActQuant> actTable(const std::vector<ActivationQuant>& activations,
-                                       const std::vector<int>& infoToGraph) {
+                                       const std::vector<int>& infoToGraph, const ModelInfo& info) {
     std::vector<detail::ActQuant> table(infoToGraph.size());
     for (const ActivationQuant& a : activations) {
         if (a.layer < 0 || std::size_t(a.layer) >= infoToGraph.size())
@@ -233,7 +237,29 @@ std::vector<detail::ActQuant> actTable(const std::vector<ActivationQuant>& activ
         if (!(a.scale > 0.0f) || a.qmin >= a.qmax || a.zeroPoint < a.qmin || a.zeroPoint > a.qmax)
             throw InputError("activation quantizer for layer " + std::to_string(a.layer) +
                              " needs scale > 0 and qmin <= zero point <= qmax");
-        table[std::size_t(infoToGraph[std::size_t(a.layer)])] = {true, a.scale, a.zeroPoint, a.qmin, a.qmax};
+        const std::string& name = info.layers[std::size_t(a.layer)].name;
+        detail::ActQuant q{true, a.scale, a.zeroPoint, a.qmin, a.qmax, {}, {}, name};
+        if (!a.channelScales.empty() || !a.channelZeroPoints.empty()) {
+            if (a.channelScales.size() != a.channelZeroPoints.size())
+                throw InputError("the activation quantizer of " + name + " has " + std::to_string(a.channelScales.size()) +
+                                 " channel scales but " + std::to_string(a.channelZeroPoints.size()) + " zero points");
+            // int32 zero points: what at::fake_quantize_per_channel_affine accepts; qmin..qmax fit.
+            if (a.qmin < INT32_MIN || a.qmax > INT32_MAX)
+                throw InputError("the activation quantizer of " + name + " has a range wider than 32 bits");
+            const int64_t n = int64_t(a.channelScales.size());
+            q.channelScale = at::empty({n}, at::kFloat);
+            q.channelZeroPoint = at::empty({n}, at::kInt);
+            for (int64_t c = 0; c < n; ++c) {
+                const float sc = a.channelScales[std::size_t(c)];
+                const std::int64_t zp = a.channelZeroPoints[std::size_t(c)];
+                if (!(sc > 0.0f) || !std::isfinite(sc) || zp < a.qmin || zp > a.qmax)
+                    throw InputError("the activation quantizer of " + name + " needs every channel scale > 0 and "
+                                     "qmin <= zero point <= qmax (channel " + std::to_string(c) + ")");
+                q.channelScale.data_ptr<float>()[c] = sc;
+                q.channelZeroPoint.data_ptr<int32_t>()[c] = int32_t(zp);
+            }
+        }
+        table[std::size_t(infoToGraph[std::size_t(a.layer)])] = std::move(q);
     }
     return table;
 }
@@ -266,7 +292,7 @@ ModelOutput SpeechModel::forwardWithWeights(const std::vector<float>& wave, cons
         table[std::size_t(infoToGraph[std::size_t(o.layer)])] =
             torch::from_blob(const_cast<float*>(o.values->data()), w.sizes(), at::kFloat);
     }
-    const std::vector<detail::ActQuant> acts = actTable(activations, infoToGraph);
+    const std::vector<detail::ActQuant> acts = actTable(activations, infoToGraph, d->info);
     detail::ThreadWeightsScope weights(&table);
     detail::ThreadActsScope actScope(&acts);
     if (!sink) return d->run(wave, true);
@@ -280,7 +306,7 @@ void SpeechModel::exportQuantized(const std::string& path, const std::vector<Wei
                                   const std::string& extraMetadataJson) const {
     for (const WeightOverride& o : overrides) d->checkOverride(o);
     const std::vector<int> infoToGraph = d->infoToGraph();
-    const std::vector<detail::ActQuant> acts = actTable(activations, infoToGraph);
+    const std::vector<detail::ActQuant> acts = actTable(activations, infoToGraph, d->info);
 
     nlohmann::json meta = d->metadata.empty() ? nlohmann::json::object() : nlohmann::json::parse(d->metadata);
     try {

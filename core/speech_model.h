@@ -38,12 +38,19 @@ struct WeightOverride {
 
 // Fake-quantization of one layer's input during a forward pass: per tensor, affine, exactly
 // at::fake_quantize_per_tensor_affine(x, scale, zeroPoint, qmin, qmax).
+// With channelScales given, per channel instead (per-embedding-group quantization gives every channel
+// its group's parameters): at::fake_quantize_per_channel_affine(x, channelScales, channelZeroPoints
+// as int32, axis, qmin, qmax), axis being the input's channel dimension (1 for convolutions, the last
+// for linear layers); scale and zeroPoint are then unused. Both vectors hold one entry per input
+// channel; a count that differs from the layer's input channels is a ModelError naming the layer.
 struct ActivationQuant {
     int layer = 0;
     float scale = 1.0f;
     std::int64_t zeroPoint = 0;
     std::int64_t qmin = 0;
     std::int64_t qmax = 255;
+    std::vector<float> channelScales{};            // empty: per tensor
+    std::vector<std::int64_t> channelZeroPoints{};  // same size as channelScales
 };
 
 // One parameter of the module tree, as floats.
@@ -88,7 +95,8 @@ public:
 
     // Writes a TorchScript model that computes what forwardWithWeights(wave, overrides, nullptr,
     // activations) computes, with standard ATen operators only (the weights replaced by the given
-    // values, aten::fake_quantize_per_tensor_affine before the listed layers), loadable by stock
+    // values, aten::fake_quantize_per_tensor_affine or, for per-channel quantizers,
+    // aten::fake_quantize_per_channel_affine before the listed layers), loadable by stock
     // PyTorch and LibTorch without quantscope. Carries model.json with extraMetadata merged in.
     // Written atomically. Throws ModelError / InputError.
     void exportQuantized(const std::string& path, const std::vector<WeightOverride>& overrides,

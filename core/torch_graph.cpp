@@ -19,6 +19,7 @@ using torch::jit::Value;
 thread_local LayerSink* tlSink = nullptr;
 thread_local const std::vector<at::Tensor>* tlWeights = nullptr;
 thread_local const std::vector<ActQuant>* tlActs = nullptr;
+thread_local std::string tlQuantizerError;
 
 // Hands x, laid out with channel dimension `axis`, to deliver(layer, data, outer, channels, inner).
 template <typename Deliver>
@@ -53,8 +54,14 @@ at::Tensor weight(const at::Tensor& w, int64_t layer) {
     return replacement.defined() ? replacement : w;
 }
 
+std::string channelMismatch(const std::string& layer, int64_t scales, int64_t channels) {
+    return "the activation quantizer of " + layer + " has " + std::to_string(scales) +
+           " channel scales but the layer's input has " + std::to_string(channels) + " channels";
+}
+
 // A layer's input as the quantized model sees it: fake-quantized with this thread's parameters for
-// the layer when it has any (the same ATen operator the exported model calls), else unchanged.
+// the layer when it has any (the same ATen operator the exported model calls: per tensor, or per
+// channel along `axis` made non-negative), else unchanged.
 at::Tensor act(const at::Tensor& x, int64_t layer, int64_t axis) {
     LayerSink* sink = tlSink;
     if (sink && sink->wantsInputs() && x.defined() && x.dim() > 0)
@@ -64,7 +71,14 @@ at::Tensor act(const at::Tensor& x, int64_t layer, int64_t axis) {
     const std::vector<ActQuant>* table = tlActs;
     if (!table || std::size_t(layer) >= table->size() || !(*table)[std::size_t(layer)].on) return x;
     const ActQuant& q = (*table)[std::size_t(layer)];
-    return at::fake_quantize_per_tensor_affine(x, q.scale, q.zeroPoint, q.qmin, q.qmax);
+    if (!q.channelScale.defined()) return at::fake_quantize_per_tensor_affine(x, q.scale, q.zeroPoint, q.qmin, q.qmax);
+    const int64_t ax = axis < 0 ? axis + x.dim() : axis;
+    const int64_t channels = ax >= 0 && ax < x.dim() ? x.size(ax) : 0;
+    if (channels != q.channelScale.numel()) {
+        tlQuantizerError = channelMismatch(q.layerName, q.channelScale.numel(), channels);
+        throw ModelError(tlQuantizerError);
+    }
+    return at::fake_quantize_per_channel_affine(x, q.channelScale, q.channelZeroPoint, ax, q.qmin, q.qmax);
 }
 
 // CONSERVATIVE alias analysis: the executor treats the nodes as having side effects, so no
@@ -109,6 +123,16 @@ struct LayerSite {
     int layer;
     int axis;
 };
+
+// The input channels a layer site expects: a linear weight's second dimension, a convolution
+// weight's second dimension times its (constant) groups; 0 when the groups are not a constant.
+int64_t inputChannels(const LayerSite& site, const at::Tensor& w) {
+    if (site.axis < 0) return w.size(1);
+    const std::size_t groupsInput = site.node->kind() == c10::aten::_convolution ? 8 : 6;
+    if (site.node->inputs().size() <= groupsInput) return 0;
+    auto groups = torch::jit::toIValue(site.node->input(groupsInput));
+    return groups && groups->isInt() ? w.size(1) * groups->toInt() : 0;
+}
 
 class Finder {
 public:
@@ -221,12 +245,25 @@ std::vector<at::Tensor> rewriteForExport(torch::jit::Module& module, const std::
     FoundLayers found = findLayers(module);
     if (acts.size() != found.layers.size())
         throw ModelError("the model file's layers changed since it was loaded");
+    Graph& g = *found.graph;
     for (const LayerSite& site : found.sites) {
         const ActQuant& q = acts[std::size_t(site.layer)];
         if (!q.on) continue;
         torch::jit::WithInsertPoint guard(site.node);
-        Value* fq = found.graph->insert(c10::aten::fake_quantize_per_tensor_affine,
-                                        {site.node->input(0), double(q.scale), q.zeroPoint, q.qmin, q.qmax});
+        Value* x = site.node->input(0);
+        Value* fq = nullptr;
+        if (!q.channelScale.defined()) {
+            fq = g.insert(c10::aten::fake_quantize_per_tensor_affine, {x, double(q.scale), q.zeroPoint, q.qmin, q.qmax});
+        } else {
+            const int64_t channels = inputChannels(site, found.weights[std::size_t(site.layer)]);
+            if (channels != 0 && channels != q.channelScale.numel())
+                throw ModelError(channelMismatch(found.layers[std::size_t(site.layer)].name, q.channelScale.numel(), channels));
+            Value* axis = site.axis >= 0 ? g.insertConstant(int64_t(site.axis))
+                                         : g.insert(c10::aten::sub, {g.insert(c10::aten::dim, {x}), int64_t(1)});
+            fq = g.insert(c10::aten::fake_quantize_per_channel_affine,
+                          {x, g.insertConstant(q.channelScale), g.insertConstant(q.channelZeroPoint), axis, q.qmin,
+                           q.qmax});
+        }
         site.node->replaceInput(0, fq);
     }
     found.graph->lint();
@@ -239,6 +276,12 @@ std::vector<at::Tensor> rewriteForExport(torch::jit::Module& module, const std::
     cu->unsafeRemoveMethod(name);
     module.type()->addMethod(cu->create_function(name, found.graph));
     return found.weights;
+}
+
+std::string takeQuantizerError() {
+    std::string m;
+    m.swap(tlQuantizerError);
+    return m;
 }
 
 ThreadSinkScope::ThreadSinkScope(LayerSink* sink) : previous_(tlSink) { tlSink = sink; }

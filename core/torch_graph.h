@@ -40,14 +40,25 @@ private:
     LayerSink* previous_;
 };
 
-// Activation fake-quantization of one layer's input (per tensor, affine).
+// Activation fake-quantization of one layer's input: per tensor, affine, or per channel along the
+// input's channel dimension when channelScale is defined (float, one per channel) with
+// channelZeroPoint (int32, as at::fake_quantize_per_channel_affine requires).
 struct ActQuant {
     bool on = false;
     float scale = 1.0f;
     std::int64_t zeroPoint = 0;
     std::int64_t qmin = 0;
     std::int64_t qmax = 255;
+    at::Tensor channelScale;
+    at::Tensor channelZeroPoint;
+    std::string layerName;  // for error messages
 };
+
+// The message of the last quantizer error raised on this thread inside a forward pass (a per-channel
+// quantizer whose size does not match its layer's input), cleared by the call; empty when none.
+// The TorchScript interpreter rethrows errors from operators as plain runtime errors, so the
+// caller recovers the readable sentence here.
+std::string takeQuantizerError();
 
 // While alive, layer g's input is fake-quantized with (*acts)[g] wherever it is on.
 class ThreadActsScope {
@@ -62,7 +73,11 @@ private:
 };
 
 // Rewrites module's forward for a self-contained quantized model: the graph inlined, with
-// aten::fake_quantize_per_tensor_affine before each layer whose acts entry (graph order) is on.
+// aten::fake_quantize_per_tensor_affine before each layer whose acts entry (graph order) is on, or
+// aten::fake_quantize_per_channel_affine with constant scale and zero-point tensors for per-channel
+// entries (the axis of a linear layer's input is aten::dim(x) - 1, since its rank is not fixed).
+// Throws ModelError naming the layer when a per-channel entry's size differs from the layer's input
+// channels (linear: the weight's second dimension; convolution: that times its groups).
 // Returns the layers' weight parameters (graph order), which the caller overwrites in place with
 // the quantized values. Only standard ATen operators remain, so stock PyTorch loads the result.
 std::vector<at::Tensor> rewriteForExport(torch::jit::Module& module, const std::vector<ActQuant>& acts);

@@ -4,6 +4,7 @@
 #include <QtTest>
 #include <cmath>
 #include <fstream>
+#include <map>
 
 #include "core/errors.h"
 #include "core/quantizer.h"
@@ -36,6 +37,32 @@ Plan quantizeAll(const qs::SpeechModel& m, int bits) {
         p.acts.push_back({int(l), 0.02f, 128, 0, 255});
     }
     return p;
+}
+
+// Each layer's input channel count (the channel dimension LayerSink reports), from one pass.
+struct InputChannels : qs::LayerSink {
+    std::map<int, std::size_t> channels;
+    void observe(int, const float*, std::size_t, std::size_t, std::size_t) override {}
+    bool wantsInputs() const override { return true; }
+    void observeInput(int layer, const float*, std::size_t, std::size_t c, std::size_t) override { channels[layer] = c; }
+};
+
+// Per-channel quantizers (as per-embedding-group quantization makes them) on every layer with at
+// least two input channels, every channel with its own scale and zero point; per tensor on the rest.
+std::vector<qs::ActivationQuant> perChannelActs(const qs::SpeechModel& m, const std::vector<float>& x) {
+    InputChannels probe;
+    m.forwardObserved(x, probe);
+    std::vector<qs::ActivationQuant> acts;
+    for (const auto& [layer, channels] : probe.channels) {
+        qs::ActivationQuant q{layer, 0.02f, 128, 0, 255};
+        if (channels >= 2)
+            for (std::size_t c = 0; c < channels; ++c) {
+                q.channelScales.push_back(0.004f * float(1 + (c * 7 + std::size_t(layer)) % 11));
+                q.channelZeroPoints.push_back(std::int64_t(96 + (c * 5) % 64));
+            }
+        acts.push_back(q);
+    }
+    return acts;
 }
 
 }  // namespace
@@ -98,6 +125,102 @@ private Q_SLOTS:
         for (std::size_t i = 0; i < mine.values.size(); ++i) worst = std::max(worst, double(std::fabs(y[i] - mine.values[i])));
         // The probe differs from the C++ one only by float rounding of the sine; the same operators run.
         QVERIFY2(worst < 1e-3, qPrintable(QString::number(worst)));
+    }
+
+    void exportedPerChannelEqualsQuantizedForward_data() { exportedEqualsQuantizedForward_data(); }
+
+    void exportedPerChannelEqualsQuantizedForward() {
+        QFETCH(QString, model);
+        QTemporaryDir dir;
+        const qs::SpeechModel m = qs::SpeechModel::load(fixture(model.toStdString()));
+        Plan plan = quantizeAll(m, 6);
+        const std::vector<float> x = wave(8000);
+        plan.acts = perChannelActs(m, x);
+        std::size_t perChannel = 0;
+        for (const qs::ActivationQuant& q : plan.acts) perChannel += q.channelScales.empty() ? 0 : 1;
+        QVERIFY(perChannel >= 3 && perChannel + 2 >= m.info().layers.size());  // not one-channel convolutions
+        const qs::ModelOutput mine = m.forwardWithWeights(x, plan.overrides, nullptr, plan.acts);
+        const Plan perTensor = quantizeAll(m, 6);
+        QVERIFY(mine.values != m.forwardWithWeights(x, perTensor.overrides, nullptr, perTensor.acts).values);
+
+        const std::string out = (dir.path() + "/model.pt").toStdString();
+        m.exportQuantized(out, plan.overrides, plan.acts);
+        const qs::ModelOutput theirs = qs::SpeechModel::load(out).forward(x);
+        QCOMPARE(theirs.shape, mine.shape);
+        QVERIFY(theirs.values == mine.values);  // bit for bit
+
+        // Stock PyTorch loads it; the graph holds the per-channel operator and nothing of quantscope.
+        const QString script = QStringLiteral(
+            "import sys, torch\n"
+            "m = torch.jit.load(sys.argv[1])\n"
+            "g = str(m.forward.graph)\n"
+            "assert 'quantscope' not in g\n"
+            "print(g.count('aten::fake_quantize_per_channel_affine'), g.count('aten::fake_quantize_per_tensor_affine'))\n"
+            "i = torch.arange(8000, dtype=torch.float64)\n"
+            "x = (0.4 * torch.sin(0.031 * i) + 0.2 * torch.sin(0.17 * i)).float().unsqueeze(0)\n"
+            "with torch.no_grad():\n"
+            "    y = m(x)\n"
+            "y = y[0] if isinstance(y, tuple) else y\n"
+            "open(sys.argv[2], 'wb').write(y.contiguous().numpy().tobytes())\n");
+        QProcess py;
+        py.start("/usr/bin/python3", {"-c", script, QString::fromStdString(out), dir.path() + "/y.bin"});
+        QVERIFY(py.waitForFinished(120000));
+        QVERIFY2(py.exitCode() == 0, py.readAllStandardError().constData());
+        const QList<QByteArray> counts = py.readAllStandardOutput().trimmed().split(' ');
+        QCOMPARE(counts.size(), 2);
+        // One operator per call site: a shared layer has several.
+        QVERIFY(std::size_t(counts[0].toInt()) >= perChannel);
+        QVERIFY(std::size_t(counts[1].toInt()) >= plan.acts.size() - perChannel);
+        QFile f(dir.path() + "/y.bin");
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QByteArray bytes = f.readAll();
+        QCOMPARE(std::size_t(bytes.size()), mine.values.size() * sizeof(float));
+        const float* y = reinterpret_cast<const float*>(bytes.constData());
+        double worst = 0;
+        for (std::size_t i = 0; i < mine.values.size(); ++i) worst = std::max(worst, double(std::fabs(y[i] - mine.values[i])));
+        QVERIFY2(worst < 1e-3, qPrintable(QString::number(worst)));
+    }
+
+    void perChannelQuantizerOfTheWrongSize() {
+        const qs::SpeechModel m = qs::SpeechModel::load(fixture("w2v2_traced.pt"));
+        const std::vector<float> x = wave(4000);
+        // Layer 3 (feature_projection.projection, a linear layer) takes 16 features.
+        qs::ActivationQuant q{3, 0.02f, 128, 0, 255, std::vector<float>(15, 0.01f), std::vector<std::int64_t>(15, 100)};
+        for (auto call : {0, 1}) {
+            try {
+                if (call == 0) m.forwardWithWeights(x, {}, nullptr, {q});
+                else m.exportQuantized(QDir::tempPath().toStdString() + "/qs-never-written.pt", {}, {q});
+                QFAIL("a quantizer of 15 channels for a 16-channel input was accepted");
+            } catch (const qs::ModelError& e) {
+                QVERIFY2(std::string(e.what()).find("model.encoder.feature_projection.projection has 15 channel scales") !=
+                             std::string::npos, e.what());
+                QVERIFY2(std::string(e.what()).find("16 channels") != std::string::npos, e.what());
+            }
+        }
+        // Layer 4 (pos_conv_embed.conv) is a grouped convolution: weight [32, 8, 8], 4 groups, 32 inputs.
+        const qs::ActivationQuant conv{4, 0.02f, 128, 0, 255, std::vector<float>(8, 0.01f), std::vector<std::int64_t>(8, 100)};
+        for (auto call : {0, 1}) {
+            try {
+                if (call == 0) m.forwardWithWeights(x, {}, nullptr, {conv});
+                else m.exportQuantized(QDir::tempPath().toStdString() + "/qs-never-written.pt", {}, {conv});
+                QFAIL("a quantizer of 8 channels for a 32-channel input was accepted");
+            } catch (const qs::ModelError& e) {
+                QVERIFY2(std::string(e.what()) == "the activation quantizer of model.encoder.transformer.pos_conv_embed.conv "
+                                                  "has 8 channel scales but the layer's input has 32 channels", e.what());
+            }
+        }
+        QVERIFY(!QFile::exists(QDir::tempPath() + "/qs-never-written.pt"));
+        q.channelZeroPoints.pop_back();  // sizes disagree
+        QVERIFY_THROWS_EXCEPTION(qs::InputError, m.forwardWithWeights(x, {}, nullptr, {q}));
+        q.channelScales = std::vector<float>(16, 0.01f);
+        q.channelZeroPoints = std::vector<std::int64_t>(16, 100);
+        q.channelZeroPoints[4] = 256;  // outside qmin..qmax
+        QVERIFY_THROWS_EXCEPTION(qs::InputError, m.forwardWithWeights(x, {}, nullptr, {q}));
+        q.channelZeroPoints[4] = 100;
+        q.channelScales[2] = 0.0f;
+        QVERIFY_THROWS_EXCEPTION(qs::InputError, m.forwardWithWeights(x, {}, nullptr, {q}));
+        q.channelScales[2] = 0.01f;
+        QVERIFY(m.forwardWithWeights(x, {}, nullptr, {q}).values != m.forward(x).values);
     }
 
     void overridesWithoutActivationsKeepFloatActivations() {
