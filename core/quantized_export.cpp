@@ -3,12 +3,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <mutex>
 #include <unistd.h>
 
-#include "core/clip_runner.h"
 #include "core/errors.h"
 #include "core/export_report.h"
 #include "core/json_io.h"
@@ -21,34 +20,62 @@ namespace {
 
 constexpr int kMaxPackedBits = 16;
 
-// Per layer min/max of the layer's input, for one worker.
-class InputRangeSink : public LayerSink {
-public:
-    explicit InputRangeSink(std::size_t layers) : lo(layers, INFINITY), hi(layers, -INFINITY) {}
-    void observe(int, const float*, std::size_t, std::size_t, std::size_t) override {}
-    bool wantsInputs() const override { return true; }
-    void observeInput(int layer, const float* d, std::size_t o, std::size_t c, std::size_t i) override {
-        float& l = lo[std::size_t(layer)];
-        float& h = hi[std::size_t(layer)];
-        for (std::size_t k = 0; k < o * c * i; ++k)
-            if (std::isfinite(d[k])) l = std::min(l, d[k]), h = std::max(h, d[k]);
-    }
-    std::vector<float> lo, hi;
-};
+// Shortest round-trip-free text of an option value: 99.99, 8, 0.5.
+std::string num(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", v);
+    return buf;
+}
 
-// Asymmetric per-tensor parameters as PyTorch's MinMaxObserver derives them.
-void setInputQuantizer(LayerEncoding& e, float lo, float hi, int bits) {
-    lo = std::min(lo, 0.0f);
-    hi = std::max(hi, 0.0f);
-    const std::int64_t qmax = (std::int64_t(1) << bits) - 1;
-    float scale = (hi - lo) / float(qmax);
-    if (!(scale > 1e-12f)) scale = 1.0f;
-    e.quantizeInput = true;
-    e.inputBits = bits;
-    e.inputMin = lo;
-    e.inputMax = hi;
-    e.inputScale = scale;
-    e.inputZeroPoint = std::clamp<std::int64_t>(std::int64_t(std::nearbyint(-lo / scale)), 0, qmax);
+// "asymmetric per_tensor mse, per_embedding_group (6) where max/median channel range > 8".
+std::string activationQuantizerName(const ExportOptions& o) {
+    if (o.activationBits <= 0) return "none";
+    const ActivationCalibrationOptions& a = o.activations;
+    std::string name = "asymmetric per_tensor " + activationRangeName(a.method);
+    if (a.method == ActivationRange::Percentile) name += " " + num(a.percentile);
+    if (a.groups > 0)
+        name += ", per_embedding_group (" + std::to_string(a.groups) + ")" +
+                (a.groupsAllLayers ? " on every layer" : " where max/median channel range > " + num(a.outlierRatio));
+    return name;
+}
+
+// AIMET-style list: one encoding per tensor, or one per input channel (its group's) when grouped.
+nlohmann::json activationEncodingsJson(const ActivationEncoding& e) {
+    auto one = [&](float lo, float hi, float scale, std::int64_t zp) {
+        return nlohmann::json{{"bitwidth", e.bits}, {"dtype", "int"}, {"is_symmetric", "False"}, {"min", lo},
+                              {"max", hi}, {"offset", -zp}, {"scale", scale}, {"zero_point", zp}};
+    };
+    nlohmann::json list = nlohmann::json::array();
+    if (e.groups == 0) {
+        list.push_back(one(e.min, e.max, e.scale, e.zeroPoint));
+    } else {
+        for (int g : e.channelGroup) {
+            const std::size_t k = std::size_t(g);
+            list.push_back(one(e.groupMin[k], e.groupMax[k], e.groupScale[k], e.groupZeroPoint[k]));
+        }
+    }
+    return list;
+}
+
+// Everything the activation calibration found for one layer input.
+nlohmann::json inputJson(const ActivationEncoding& e) {
+    nlohmann::json j = {{"bits", e.bits}, {"scheme", "asymmetric"},
+                        {"granularity", e.groups > 0 ? "per_embedding_group" : "per_tensor"},
+                        {"calibration", e.method}, {"observed_min", e.observedMin}, {"observed_max", e.observedMax},
+                        {"min", e.min}, {"max", e.max}, {"scale", e.scale}, {"zero_point", e.zeroPoint},
+                        {"mse", e.mse}, {"values", e.count}, {"channels", e.channels},
+                        {"max_channel_range", e.maxChannelRange}, {"median_channel_range", e.medianChannelRange},
+                        {"outlier", e.outlier}};
+    if (e.groups > 0) {
+        j["groups"] = e.groups;
+        j["channel_group"] = e.channelGroup;
+        j["group_min"] = e.groupMin;
+        j["group_max"] = e.groupMax;
+        j["group_scale"] = e.groupScale;
+        j["group_zero_point"] = e.groupZeroPoint;
+        if (e.groupMse >= 0) j["group_mse"] = e.groupMse;
+    }
+    return j;
 }
 
 nlohmann::json encodingsJson(const std::vector<LayerEncoding>& layers, const Allocation& a, const ExportOptions& o) {
@@ -68,13 +95,9 @@ nlohmann::json encodingsJson(const std::vector<LayerEncoding>& layers, const All
                                 {"clip_factors", e.clipFactors}, {"weight_mse", e.weightMse}};
         if (e.granularity == Granularity::PerGroup) layer["group_size"] = e.groupSize;
         if (e.outputCosine >= -1.0) layer["output_cosine"] = e.outputCosine;
-        if (e.quantizeInput) {
-            acts[e.name + ".input"] = nlohmann::json::array(
-                {{{"bitwidth", e.inputBits}, {"dtype", "int"}, {"is_symmetric", "False"}, {"min", e.inputMin},
-                  {"max", e.inputMax}, {"offset", -e.inputZeroPoint}, {"scale", e.inputScale},
-                  {"zero_point", e.inputZeroPoint}}});
-            layer["input"] = {{"bits", e.inputBits}, {"scheme", "asymmetric"}, {"granularity", "per_tensor"},
-                              {"calibration", "minmax"}, {"min", e.inputMin}, {"max", e.inputMax}};
+        if (e.input.on) {
+            acts[e.name + ".input"] = activationEncodingsJson(e.input);
+            layer["input"] = inputJson(e.input);
         }
         perLayer[e.name] = layer;
     }
@@ -82,7 +105,7 @@ nlohmann::json encodingsJson(const std::vector<LayerEncoding>& layers, const All
             {"quantizer", {{"tool", "quantscope"},
                            {"weights", "symmetric " + granularityName(o.weights.granularity) + " " +
                                            weightRangeName(o.weights.method)},
-                           {"activations", o.activationBits > 0 ? "asymmetric per_tensor minmax" : "none"},
+                           {"activations", activationQuantizerName(o)},
                            {"metric", metricName(a.metric)}, {"order", orderName(a.order)}, {"speaker", a.speaker}}},
             {"param_encodings", params},
             {"activation_encodings", acts},
@@ -112,7 +135,11 @@ ReportRow reportRow(const Analysis& analysis, const Allocation& a, const ExportS
         {"weight_granularity", granularityName(w.granularity)},
         {"weight_group_size", w.granularity == Granularity::PerGroup ? std::to_string(w.groupSize) : ""},
         {"clip_candidates", w.method == WeightRange::MinMax ? "" : std::to_string(w.candidates)},
-        {"activation_calibration", o.activationBits > 0 ? "minmax_per_tensor_asymmetric" : "none"},
+        {"activation_calibration", o.activationBits > 0 ? activationRangeName(o.activations.method) : "none"},
+        {"activation_percentile",
+         o.activationBits > 0 && o.activations.method == ActivationRange::Percentile ? num(o.activations.percentile) : ""},
+        {"activation_groups", o.activationBits > 0 ? std::to_string(o.activations.groups) : ""},
+        {"activation_grouped_layers", o.activationBits > 0 ? std::to_string(s.groupedLayers) : ""},
         {"activation_bits", std::to_string(o.activationBits)}, {"calibration_clips", std::to_string(s.calibrationClips)},
         {"analysis_seconds", std::to_string(analysis.elapsedSeconds)},
         {"calibration_seconds", std::to_string(s.calibrationSeconds)}, {"export_seconds", std::to_string(s.exportSeconds)},
@@ -189,26 +216,19 @@ ExportSummary exportQuantizedModel(const SpeechModel& model, const Analysis& ana
                 clips.push_back(&s.clips[i]);
     }
 
-    // Activation ranges on the calibration clips.
+    // Activation ranges of every quantized layer's input on the calibration clips.
     const auto calStart = std::chrono::steady_clock::now();
     if (options.activationBits > 0) {
-        std::vector<InputRangeSink> sinks(std::size_t(clipWorkers(clips.size(), options.threads)),
-                                          InputRangeSink(info.layers.size()));
-        std::mutex mutex;
-        runClips(clips, options.threads, [&](int worker, const Clip& clip) {
-            try {
-                model.forwardObserved(corpus->load(clip), sinks[std::size_t(worker)]);
-                std::lock_guard<std::mutex> lock(mutex);
-                ++summary.calibrationClips;
-            } catch (const AudioError&) {
-            }
-        }, progress, Progress{0, clips.size(), 0, "calibration"});
-        if (summary.calibrationClips == 0) throw InputError("no calibration clip could be decoded");
+        ActivationCalibrationOptions ao = options.activations;
+        ao.bits = options.activationBits;
+        ao.threads = options.threads;
+        std::vector<bool> quantizeLayer(info.layers.size());
+        for (std::size_t l = 0; l < info.layers.size(); ++l) quantizeLayer[l] = summary.layers[l].bits < 32;
+        std::vector<ActivationEncoding> inputs =
+            calibrateActivations(model, *corpus, clips, quantizeLayer, ao, progress, &summary.calibrationClips);
         for (std::size_t l = 0; l < info.layers.size(); ++l) {
-            float lo = INFINITY, hi = -INFINITY;
-            for (const auto& s : sinks) lo = std::min(lo, s.lo[l]), hi = std::max(hi, s.hi[l]);
-            if (summary.layers[l].bits < 32 && std::isfinite(lo) && std::isfinite(hi))
-                setInputQuantizer(summary.layers[l], lo, hi, options.activationBits);
+            summary.layers[l].input = std::move(inputs[l]);
+            summary.groupedLayers += summary.layers[l].input.on && summary.layers[l].input.groups > 0;
         }
     }
 
@@ -248,7 +268,7 @@ ExportSummary exportQuantizedModel(const SpeechModel& model, const Analysis& ana
     for (std::size_t l = 0; l < info.layers.size(); ++l) {
         const LayerEncoding& e = summary.layers[l];
         if (!qweights[l].empty()) overrides.push_back({int(l), &qweights[l]});
-        if (e.quantizeInput) acts.push_back({int(l), e.inputScale, e.inputZeroPoint, 0, (std::int64_t(1) << e.inputBits) - 1});
+        if (e.input.on) acts.push_back(e.input.quant());
     }
     report(progress, {0, 0, 0, "writing " + outDir});
 

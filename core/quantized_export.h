@@ -5,13 +5,15 @@
 //
 // Weights: symmetric, per output channel by default (per tensor and per group too), clipping range by
 // minmax, mse or output-cosine search (core/weight_calibration.h). Activations on each quantized
-// layer's input: asymmetric per tensor from the min/max seen on the calibration clips (zero always
-// representable, as PyTorch's MinMaxObserver does).
+// layer's input: asymmetric, range by minmax, percentile or mse search on the calibration clips, per
+// tensor or, for layers whose input channels carry structured outliers, per embedding group
+// (core/activation_calibration.h).
 #pragma once
 
 #include <string>
 #include <vector>
 
+#include "core/activation_calibration.h"
 #include "core/allocation.h"
 #include "core/analysis.h"
 #include "core/audio_corpus.h"
@@ -26,6 +28,15 @@ struct ExportOptions {
     int calibrationClips = 8;   // per speaker
     int threads = 0;            // 0 = every core
     WeightCalibrationOptions weights;  // method, granularity, clip candidates (its threads: ignored)
+    ActivationCalibrationOptions activations = defaultActivationCalibration();  // bits, threads: ignored
+
+    // The export's activation default: the mse range search (never a larger estimated error than
+    // minmax), PEG on outlier layers.
+    static ActivationCalibrationOptions defaultActivationCalibration() {
+        ActivationCalibrationOptions a;
+        a.method = ActivationRange::Mse;
+        return a;
+    }
 };
 
 // What one layer is quantized with.
@@ -39,11 +50,7 @@ struct LayerEncoding {
     std::vector<float> clipFactors;    // per scale: scale = factor × max|w| / qmax
     double weightMse = 0;              // mean squared weight error
     double outputCosine = -2;          // cosine calibration: float vs quantized layer output
-    bool quantizeInput = false;
-    int inputBits = 8;
-    float inputMin = 0, inputMax = 0;  // observed range of the input
-    float inputScale = 1;
-    std::int64_t inputZeroPoint = 0;
+    ActivationEncoding input;          // input.on: the layer's input is fake-quantized
 };
 
 struct ExportSummary {
@@ -53,6 +60,7 @@ struct ExportSummary {
     double packedMb = 0;                // weights.safetensors: codes and float tensors
     double overheadMb = 0;              // scales, zero points and header on top of that
     int calibrationClips = 0;
+    int groupedLayers = 0;              // layers whose input is quantized per embedding group
     double calibrationSeconds = 0, exportSeconds = 0;
 };
 

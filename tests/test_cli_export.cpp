@@ -67,20 +67,26 @@ void TestCliExport::exportsWithOptions_data() {
     QTest::addColumn<QStringList>("options");
     QTest::addColumn<QString>("method");
     QTest::addColumn<QString>("granularity");
-    QTest::newRow("defaults") << QStringList{} << "mse" << "per_channel";
+    QTest::addColumn<QString>("inputs");  // activation calibration and granularity; empty: weights only
+    QTest::newRow("defaults") << QStringList{} << "mse" << "per_channel" << "mse per_tensor";
     QTest::newRow("minmax per tensor, weights only")
         << QStringList{"--weight-calibration", "minmax", "--weight-granularity", "tensor", "--activation-bits", "0"}
-        << "minmax" << "per_tensor";
+        << "minmax" << "per_tensor" << "";
     QTest::newRow("cosine per group")
         << QStringList{"--weight-calibration", "cosine", "--weight-granularity", "group", "--weight-group-size", "8",
                        "--clip-candidates", "20", "--calibration-clips", "2"}
-        << "cosine" << "per_group";
+        << "cosine" << "per_group" << "mse per_tensor";
+    QTest::newRow("percentile activations in groups")
+        << QStringList{"--activation-calibration", "percentile", "--activation-percentile", "99.5",
+                       "--activation-groups", "3", "--activation-groups-all", "--activation-bits", "6"}
+        << "mse" << "per_channel" << "percentile per_embedding_group";
 }
 
 void TestCliExport::exportsWithOptions() {
     QFETCH(QStringList, options);
     QFETCH(QString, method);
     QFETCH(QString, granularity);
+    QFETCH(QString, inputs);
     const QString out = path("out_" + QString(QTest::currentDataTag()).replace(' ', '_').remove(','));
     const qs::test::CliRun r = qs::test::runCli(
         QStringLiteral(QS_CLI), "export",
@@ -94,9 +100,18 @@ void TestCliExport::exportsWithOptions() {
         QCOMPARE(layer["granularity"].get<std::string>(), granularity.toStdString());
         const std::string used = layer["weight_calibration"].get<std::string>();
         QVERIFY2(used == method.toStdString() || (method == "cosine" && used == "mse"), name.c_str());
-        QCOMPARE(layer.contains("input"), !options.contains("--activation-bits"));
+        QCOMPARE(layer.contains("input"), !inputs.isEmpty());
+        if (inputs.isEmpty()) continue;
+        const nlohmann::json& in = layer["input"];
+        // Grouping needs two channels at least: the first convolution's one-channel input stays per tensor.
+        const QString expected = in["channels"].get<int>() < 2 ? inputs.section(' ', 0, 0) + " per_tensor" : inputs;
+        QCOMPARE(QString::fromStdString(in["calibration"].get<std::string>() + " " + in["granularity"].get<std::string>()),
+                 expected);
+        QCOMPARE(in["bits"].get<int>(), options.contains("6") ? 6 : 8);
+        const std::size_t perTensor = in["granularity"] == "per_tensor" ? 1 : in["channels"].get<std::size_t>();
+        QCOMPARE(enc["activation_encodings"].at(name + ".input").size(), perTensor);
     }
-    QCOMPARE(enc["activation_encodings"].empty(), options.contains("--activation-bits"));
+    QCOMPARE(enc["activation_encodings"].empty(), inputs.isEmpty());
     const qs::PackedWeights packed = qs::readPackedWeights((out + "/weights.safetensors").toStdString());
     for (const qs::WeightEntry& e : packed.entries)
         if (e.quantized) {
@@ -108,6 +123,8 @@ void TestCliExport::exportsWithOptions() {
     std::getline(csv, head);
     std::getline(csv, row);
     QVERIFY2(QString::fromStdString(row).contains("," + method + "," + granularity + ","), row.c_str());
+    QVERIFY2(QString::fromStdString(row).contains("," + (inputs.isEmpty() ? QString("none") : inputs.section(' ', 0, 0)) + ","),
+             row.c_str());
 }
 
 void TestCliExport::errors_data() {
@@ -121,6 +138,12 @@ void TestCliExport::errors_data() {
     QTest::newRow("candidates") << QStringList{"--clip-candidates", "0"} << "--clip-candidates must be 1 or more";
     QTest::newRow("activation bits") << QStringList{"--activation-bits", "1"}
                                      << "activation bits must be 0 (off) or 2..16";
+    QTest::newRow("activation method") << QStringList{"--activation-calibration", "kl"}
+                                       << "--activation-calibration must be one of mse, percentile, minmax, not 'kl'";
+    QTest::newRow("percentile") << QStringList{"--activation-percentile", "40"}
+                                << "the activation percentile must be in [50, 100], not 40";
+    QTest::newRow("outlier ratio") << QStringList{"--outlier-ratio", "0.5"}
+                                   << "the outlier ratio must be a finite number >= 1";
 }
 
 void TestCliExport::errors() {

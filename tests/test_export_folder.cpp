@@ -171,6 +171,99 @@ private Q_SLOTS:
         QCOMPARE(field("wer"), std::string());
     }
 
+    void activationOptionsReachEveryFile_data() {
+        QTest::addColumn<QString>("method");
+        QTest::addColumn<bool>("groupsAll");
+        QTest::newRow("minmax") << "minmax" << false;
+        QTest::newRow("percentile") << "percentile" << false;
+        QTest::newRow("mse, PEG on every layer") << "mse" << true;
+    }
+
+    // The calibrated input quantizers are calibrateActivations' own, written to encodings.json (one
+    // AIMET encoding per tensor, or per channel when grouped) and report.csv, and baked into model.pt.
+    void activationOptionsReachEveryFile() {
+        QFETCH(QString, method);
+        QFETCH(bool, groupsAll);
+        Setup s;
+        const qs::Allocation a = s.allocate(0.25);
+        qs::ExportOptions o;
+        o.activationBits = 6;
+        o.activations.method = qs::parseActivationRange(method.toStdString());
+        o.activations.percentile = 99.9;
+        o.activations.groups = 4;
+        o.activations.groupsAllLayers = groupsAll;
+        const std::string out = (s.dir.path() + "/export").toStdString();
+        const qs::ExportSummary sum = qs::exportQuantizedModel(s.model, s.analysis, a, s.corpus.get(), o, out);
+
+        std::vector<const qs::Clip*> clips;
+        for (const qs::Clip& c : s.corpus->speakers()[0].clips) clips.push_back(&c);
+        qs::ActivationCalibrationOptions direct = o.activations;
+        direct.bits = 6;
+        const std::vector<qs::ActivationEncoding> expected = qs::calibrateActivations(
+            s.model, *s.corpus, clips, std::vector<bool>(a.layers.size(), true), direct);
+
+        const nlohmann::json enc = qs::readJson(out + "/encodings.json");
+        const qs::SpeechModel exported = qs::SpeechModel::load(out + "/model.pt");
+        std::vector<std::vector<float>> weights(a.layers.size());
+        std::vector<qs::WeightOverride> overrides;
+        std::vector<qs::ActivationQuant> acts;
+        int grouped = 0;
+        for (std::size_t l = 0; l < a.layers.size(); ++l) {
+            const std::string name = a.layers[l].name;
+            const qs::ActivationEncoding& e = expected[l];
+            QVERIFY2(e.on, name.c_str());
+            const nlohmann::json& input = enc["layers"].at(name).at("input");
+            QCOMPARE(input["calibration"].get<std::string>(), method.toStdString());
+            QCOMPARE(input["bits"].get<int>(), 6);
+            QCOMPARE(input["scale"].get<float>(), e.scale);
+            QCOMPARE(input["zero_point"].get<std::int64_t>(), e.zeroPoint);
+            QCOMPARE(input["min"].get<float>(), e.min);
+            QCOMPARE(input["max"].get<float>(), e.max);
+            QCOMPARE(sum.layers[l].input.scale, e.scale);
+            const nlohmann::json& list = enc["activation_encodings"].at(name + ".input");
+            qs::ActivationQuant q{int(l), list[0]["scale"].get<float>(), list[0]["zero_point"].get<std::int64_t>(), 0, 63};
+            if (e.groups > 0) {
+                ++grouped;
+                QCOMPARE(input["granularity"].get<std::string>(), std::string("per_embedding_group"));
+                QCOMPARE(input["groups"].get<int>(), e.groups);
+                QCOMPARE(list.size(), e.channels);
+                for (std::size_t c = 0; c < list.size(); ++c) {
+                    const std::size_t g = std::size_t(e.channelGroup[c]);
+                    QCOMPARE(list[c]["scale"].get<float>(), e.groupScale[g]);
+                    q.channelScales.push_back(list[c]["scale"].get<float>());
+                    q.channelZeroPoints.push_back(list[c]["zero_point"].get<std::int64_t>());
+                }
+            } else {
+                QCOMPARE(input["granularity"].get<std::string>(), std::string("per_tensor"));
+                QCOMPARE(list.size(), std::size_t(1));
+            }
+            acts.push_back(q);
+            weights[l] = exported.layerWeight(int(l));
+            overrides.push_back({int(l), &weights[l]});
+        }
+        QCOMPARE(sum.groupedLayers, grouped);
+        if (groupsAll) QVERIFY(grouped >= int(a.layers.size()) - 1);  // all but single-channel inputs
+
+        // model.pt computes exactly what quantscope's forward does with these quantizers.
+        const std::vector<float> x = wave();
+        QVERIFY(exported.forward(x).values == s.model.forwardWithWeights(x, overrides, nullptr, acts).values);
+
+        std::ifstream f(out + "/report.csv");
+        std::stringstream t;
+        t << f.rdbuf();
+        const qs::ReportRow row = qs::parseReportCsv(t.str(), "report.csv");
+        auto field = [&](const std::string& k) {
+            for (const auto& [n, v] : row)
+                if (n == k) return v;
+            return std::string("<missing>");
+        };
+        QCOMPARE(field("activation_calibration"), method.toStdString());
+        QCOMPARE(field("activation_bits"), std::string("6"));
+        QCOMPARE(field("activation_percentile"), method == "percentile" ? std::string("99.9") : std::string());
+        QCOMPARE(field("activation_grouped_layers"), std::to_string(grouped));
+        QVERIFY(QString::fromStdString(enc["quantizer"]["activations"].get<std::string>()).contains(method));
+    }
+
     void reportCsvRoundTripsAndUpdates() {
         QTemporaryDir dir;
         const qs::ReportRow row{{"model", "/a,b/\"q\".pt"}, {"wer", ""}, {"layer_bits", "8;4"}};

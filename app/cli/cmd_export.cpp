@@ -11,9 +11,10 @@ namespace qs::cli {
 
 int runExport(const std::vector<std::string>& argv) {
     const Args args(argv, {{"model", "analysis", "allocation", "out", "audio", "activation-bits", "calibration-clips",
-                            "threads", "weight-calibration", "weight-granularity", "weight-group-size", "clip-candidates"},
+                            "threads", "weight-calibration", "weight-granularity", "weight-group-size", "clip-candidates",
+                            "activation-calibration", "activation-percentile", "activation-groups", "outlier-ratio"},
                            {},
-                           {}});
+                           {"activation-groups-all"}});
     const std::string out = args.required("out");
     ProgressPrinter printer("export");
     const SpeechModel model = SpeechModel::load(args.required("model"));
@@ -34,6 +35,14 @@ int runExport(const std::vector<std::string>& argv) {
     w.candidates = args.getInt("clip-candidates", w.candidates);
     if (w.candidates < 1) throw InputError("--clip-candidates must be 1 or more");
 
+    ActivationCalibrationOptions& a = options.activations;
+    a.method = parseActivationRange(
+        args.choice("activation-calibration", {"mse", "percentile", "minmax"}, activationRangeName(a.method)));
+    a.percentile = args.getDouble("activation-percentile", a.percentile);
+    a.groups = args.getInt("activation-groups", a.groups);
+    a.outlierRatio = args.getDouble("outlier-ratio", a.outlierRatio);
+    a.groupsAllLayers = args.has("activation-groups-all");
+
     // Calibration audio: the analysed folder (or --audio), narrowed to the allocation's speaker.
     std::unique_ptr<AudioCorpus> corpus;
     if (options.activationBits > 0 || w.method == WeightRange::Cosine) {
@@ -51,8 +60,9 @@ int runExport(const std::vector<std::string>& argv) {
     for (const auto& l : s.layers) quantized += l.bits < 32;
     std::fprintf(stderr,
                  "exported %s: %d of %zu layers quantized, size model %.3f MB, weights.safetensors %.3f MB + %.3f MB "
-                 "scales/header, %d calibration clips\n",
-                 out.c_str(), quantized, s.layers.size(), s.sizeModelMb, s.packedMb, s.overheadMb, s.calibrationClips);
+                 "scales/header, %d calibration clips, %d layer inputs per embedding group\n",
+                 out.c_str(), quantized, s.layers.size(), s.sizeModelMb, s.packedMb, s.overheadMb, s.calibrationClips,
+                 s.groupedLayers);
     return 0;
 }
 

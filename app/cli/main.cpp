@@ -22,7 +22,9 @@ const char* kUsage =
     "            [--order descending|ascending] [--min-bits N] [--speaker NAME] --out allocation.json\n"
     "  evaluate  --model M.pt --quantized DIR|Q.pt --audio DIR [--speaker NAME ...] [--max-clips N] [--threads N] --out evaluation.json\n"
     "  export    --model M.pt --analysis analysis.json --allocation allocation.json --out DIR\n"
-    "            [--audio DIR] [--activation-bits N] [--calibration-clips N] [--threads N]\n";
+    "            [--audio DIR] [--calibration-clips N] [--threads N]\n"
+    "            [--weight-calibration mse|cosine|minmax] [--weight-granularity channel|tensor|group]\n"
+    "            [--weight-group-size N] [--clip-candidates N] [--activation-bits N]\n";
 
 struct Command {
     const char* name;
