@@ -1,16 +1,21 @@
 // quantscope: the desktop studio.
 //   quantscope [--model M.pt] [--audio DIR ...] [--analyze] [--session FILE]
 //              [--distances] [--screenshot FILE] [--export-figures DIR] [--size WxH] [--select-layer N]
-//              [--show FIGURE]
+//              [--show FIGURE] [--export-model DIR] [--export-dialog]
+#include <QAction>
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QDialog>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFileInfo>
+#include <QPainter>
 #include <QPalette>
 #include <QStyleFactory>
 #include <QTimer>
+#include <algorithm>
 #include <cstdio>
+#include <functional>
 #include <memory>
 
 #include "app/gui/main_window.h"
@@ -37,6 +42,35 @@ void applyLook(QApplication& app) {
         "#budgetPanel { background: #ffffff; border-bottom: 1px solid #d8dbe0; }"));
 }
 
+// The window with the dialogs open over it, where they are.
+QPixmap grabWithDialogs(qs::gui::MainWindow* window) {
+    QPixmap shot = window->grab();
+    QPainter p(&shot);
+    for (QWidget* w : QApplication::topLevelWidgets()) {
+        auto* dialog = qobject_cast<QDialog*>(w);
+        if (!dialog || !dialog->isVisible()) continue;
+        const QPoint at = dialog->geometry().topLeft() - window->geometry().topLeft();
+        const QPixmap d = dialog->grab();
+        const QPoint clamped(std::clamp(at.x(), 0, std::max(0, shot.width() - d.width())),
+                             std::clamp(at.y(), 0, std::max(0, shot.height() - d.height())));
+        p.setPen(QColor("#8a8f98"));
+        p.drawRect(QRect(clamped - QPoint(1, 1), d.size() + QSize(1, 1)));
+        p.drawPixmap(clamped, d);
+    }
+    return shot;
+}
+
+// Once everything has loaded and the current budget can be exported: run what is asked.
+void whenExportable(qs::gui::MainWindow* window, std::function<void()> run) {
+    auto once = std::make_shared<QMetaObject::Connection>();
+    *once = QObject::connect(window, &qs::gui::MainWindow::idle, window, [window, run, once] {
+        auto* action = window->findChild<QAction*>(QStringLiteral("exportModel"));
+        if (!action || !action->isEnabled()) return;
+        QObject::disconnect(*once);
+        QTimer::singleShot(0, window, run);
+    });
+}
+
 // Waits until every background job is done and the figures have settled, then writes a picture
 // of the window and quits. Used for the README screenshot and for looking at the GUI headless.
 void scheduleScreenshot(qs::gui::MainWindow* window, const QString& path, const QString& figuresDir, int delayMs) {
@@ -61,13 +95,14 @@ void scheduleScreenshot(qs::gui::MainWindow* window, const QString& path, const 
             if (!ok) std::fprintf(stderr, "quantscope: %s\n", qPrintable(error));
         }
         if (!path.isEmpty()) {
-            ok = window->grab().save(path) && ok;
+            ok = grabWithDialogs(window).save(path) && ok;
             std::fprintf(stderr, ok ? "quantscope: wrote %s\n" : "quantscope: could not write %s\n", qPrintable(path));
         }
         if (!window->lastError().isEmpty()) std::fprintf(stderr, "quantscope: %s\n", qPrintable(window->lastError()));
         delete clock;
         delete quietSince;
         window->cancelAnalysis();
+        window->cancelExport();
         QApplication::exit(ok ? 0 : 1);
     });
     timer->start();
@@ -108,7 +143,14 @@ int main(int argc, char** argv) {
     const QCommandLineOption delay(QStringLiteral("screenshot-delay"),
                                    QStringLiteral("Take the screenshot after MS milliseconds instead of when idle."),
                                    QStringLiteral("MS"));
-    parser.addOptions({model, audio, analyze, session, screenshot, size, layer, figures, show, distances, delay});
+    const QCommandLineOption exportModel(QStringLiteral("export-model"),
+                                         QStringLiteral("Once the analysis is in, export the quantized model at the current "
+                                                        "budget into DIR (8-bit activations, 8 calibration clips per speaker)."),
+                                         QStringLiteral("DIR"));
+    const QCommandLineOption exportDialog(QStringLiteral("export-dialog"),
+                                          QStringLiteral("Once the analysis is in, open the quantized-model export dialog."));
+    parser.addOptions({model, audio, analyze, session, screenshot, size, layer, figures, show, distances, delay, exportModel,
+                       exportDialog});
     parser.process(app);
 
     qs::gui::MainWindow window;
@@ -142,6 +184,16 @@ int main(int argc, char** argv) {
             QObject::disconnect(*once);
         });
     }
+    if (parser.isSet(exportModel)) {
+        const QString dir = QFileInfo(parser.value(exportModel)).absoluteFilePath();
+        whenExportable(&window, [&window, dir] {
+            qs::gui::ModelExportSettings settings;
+            settings.folder = dir;
+            QString error;
+            if (!window.exportModelTo(settings, &error)) std::fprintf(stderr, "quantscope: %s\n", qPrintable(error));
+        });
+    }
+    if (parser.isSet(exportDialog)) whenExportable(&window, [&window] { window.exportModelInteractive(); });
     if (batch)
         scheduleScreenshot(&window, parser.isSet(screenshot) ? QFileInfo(parser.value(screenshot)).absoluteFilePath() : QString(),
                            parser.value(figures), parser.value(delay).toInt());

@@ -32,6 +32,15 @@ std::size_t clipCount(const AudioCorpus& corpus) {
     return n;
 }
 
+// Workers finish clips in any order; list skipped files in a stable one.
+void sortSkipped(std::vector<SkippedFile>& skipped) {
+    std::stable_sort(skipped.begin(), skipped.end(), [](const SkippedFile& a, const SkippedFile& b) { return a.path < b.path; });
+}
+
+double secondsSince(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 }  // namespace
 
 Analysis analyze(const SpeechModel& model, const AudioCorpus& corpus, const AnalyzeOptions& options,
@@ -100,17 +109,23 @@ Analysis analyze(const SpeechModel& model, const AudioCorpus& corpus, const Anal
             all[l].merge(speakerStats);
         }
         result.speakers.push_back(summary);
+        if (options.speakerFinished) {
+            Analysis partial = result;
+            for (std::size_t l = 0; l < nLayers; ++l)
+                partial.layers[l].stats[kAllSpeakers] = all[l].summary(options.histogramBins);
+            sortSkipped(partial.skipped);
+            partial.elapsedSeconds = secondsSince(start);
+            options.speakerFinished(partial);
+        }
     }
 
     if (result.speakers.empty())
         throw ModelError("no clip could be analysed" +
                          (result.skipped.empty() ? std::string() : ": " + result.skipped.back().reason));
-    // Workers finish clips in any order; list skipped files in a stable one.
-    std::stable_sort(result.skipped.begin(), result.skipped.end(),
-                     [](const SkippedFile& a, const SkippedFile& b) { return a.path < b.path; });
+    sortSkipped(result.skipped);
     for (std::size_t l = 0; l < nLayers; ++l)
         result.layers[l].stats[kAllSpeakers] = all[l].summary(options.histogramBins);
-    result.elapsedSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    result.elapsedSeconds = secondsSince(start);
     return result;
 }
 

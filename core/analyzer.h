@@ -3,6 +3,8 @@
 // plus the running total; a speaker's accumulators are summarised and freed when it is done.
 #pragma once
 
+#include <functional>
+
 #include "core/analysis.h"
 #include "core/audio_corpus.h"
 #include "core/progress.h"
@@ -13,6 +15,11 @@ namespace qs {
 struct AnalyzeOptions {
     int threads = 0;        // cores to use in all (0 = every core)
     int histogramBins = 128;
+    // Optional: called on the calling thread each time a speaker's clips are all done, with the
+    // analysis so far: the finished speakers' statistics, "all" pooled over them, the files skipped
+    // so far and the time spent. Not called for a speaker whose every clip was skipped. The final
+    // result is what the last call saw (elapsed time apart).
+    std::function<void(const Analysis& partial)> speakerFinished;
 };
 
 // Runs every clip of corpus (already selected and limited) through model. Clips that cannot be

@@ -1,7 +1,8 @@
 // labels: gui
 // The analysis controller in the window: an analysis runs off the GUI thread with progress, the event
 // loop keeps turning meanwhile, cancelling leaves the app usable (a second analysis then completes),
-// and failures arrive as one readable message instead of a crash.
+// and failures arrive as one readable message instead of a crash. Each speaker's results reach the
+// views as soon as that speaker is done, and a run cancelled after that puts the previous results back.
 #include <QtTest>
 
 #include <QAction>
@@ -24,6 +25,8 @@
 #include "widgets/allocation_view.h"
 #include "widgets/audio_panel.h"
 #include "widgets/budget_panel.h"
+#include "widgets/comparison_view.h"
+#include "widgets/sensitivity_view.h"
 #include "core/allocation.h"
 #include "core/sensitivity.h"
 
@@ -69,10 +72,12 @@ private slots:
     void shortcutsAndRecentFiles();
     void badModelGivesOneMessage();
     void analysisWithoutModelSaysWhy();
+    void speakerResultsArriveBeforeTheEnd();
+    void cancelAfterASpeakerPutsThePreviousResultsBack();
 
 private:
     QTemporaryDir dir_;
-    QString audio_, longAudio_;
+    QString audio_, longAudio_, threeAudio_, unevenAudio_;
     std::unique_ptr<MainWindow> window_;
 };
 
@@ -84,6 +89,14 @@ void TestGuiAnalysis::initTestCase() {
     longAudio_ = dir_.filePath(QStringLiteral("long"));
     writeSpeakers(audio_, 2, 2, 0.6);
     writeSpeakers(longAudio_, 2, 30, 3.0);
+    threeAudio_ = dir_.filePath(QStringLiteral("three"));
+    writeSpeakers(threeAudio_, 3, 4, 1.5);
+    // A quick first speaker, then a long one.
+    unevenAudio_ = dir_.filePath(QStringLiteral("uneven"));
+    writeSpeakers(unevenAudio_, 1, 2, 0.5);
+    for (int k = 0; k < 40; ++k)
+        test::writeSine(QStringLiteral("%1/spk9/clip%2.wav").arg(unevenAudio_).arg(k).toStdString(), test::AudioFormat::Wav16,
+                        16000, 1, 3.0, 500.0 + 11 * k, 0.3);
     test::writeText(QStringLiteral("%1/spk0/broken.wav").arg(audio_).toStdString(), "not audio");
 }
 
@@ -291,6 +304,109 @@ void TestGuiAnalysis::analysisWithoutModelSaysWhy() {
     window_->addAudioFolder(dir_.filePath(QStringLiteral("does-not-exist")));
     QVERIFY(waitIdle(window_.get()));
     QVERIFY(window_->lastError().startsWith(QStringLiteral("Could not read does-not-exist: ")));
+}
+
+void TestGuiAnalysis::speakerResultsArriveBeforeTheEnd() {
+    window_->openModel(QS_FIXTURES_DIR "/w2v2_traced.pt");
+    window_->addAudioFolder(threeAudio_);
+    QVERIFY(waitIdle(window_.get()));
+    AnalysisController* controller = window_->analysis();
+    QSignalSpy finished(controller, &AnalysisController::finished);
+    QSignalSpy planned(controller, &AnalysisController::speakersPlanned);
+    QSignalSpy progress(controller, &AnalysisController::speakerProgress);
+    // What the views show each time a speaker's results arrive (the window's own slot runs first).
+    struct Seen {
+        int speakers = 0;
+        bool partial = false;
+        int finishedBefore = 0;
+        QStringList budgetSpeakers, shownBars, compared;
+        QString firstStatus, lastStatus;
+    };
+    QList<Seen> seen;
+    connect(controller, &AnalysisController::speakerFinished, this, [&](std::shared_ptr<const Analysis> partial, const QString& speaker) {
+        QCOMPARE(QString::fromStdString(partial->speakers.back().name), speaker);
+        Seen s;
+        s.speakers = int(partial->speakers.size());
+        s.partial = window_->state()->analysisIsPartial() && window_->state()->analysis() == partial;
+        s.finishedBefore = finished.count();
+        s.budgetSpeakers = window_->budget()->speakers();
+        s.shownBars = window_->sensitivityView()->shownSpeakers();
+        s.compared = {window_->comparisonView()->speakerA(), window_->comparisonView()->speakerB()};
+        s.firstStatus = window_->audioPanel()->speakerStatusText(threeAudio_, QStringLiteral("spk0"));
+        s.lastStatus = window_->audioPanel()->speakerStatusText(threeAudio_, QStringLiteral("spk2"));
+        seen << s;
+    });
+    QStringList running;  // the audio panel's status of a speaker while its clips go through
+    connect(controller, &AnalysisController::speakerProgress, this, [&](const QString& speaker, int done, int total) {
+        if (done > 0 && done < total) running << window_->audioPanel()->speakerStatusText(threeAudio_, speaker);
+    });
+
+    QVERIFY(window_->startAnalysis());
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 120000);
+    QCOMPARE(planned.count(), 1);
+    QCOMPARE(planned.at(0).at(0).toStringList(), QStringList({"spk0", "spk1", "spk2"}));
+    QVERIFY(!seen.isEmpty());
+    QVERIFY(progress.count() > 0);
+    const Seen& first = seen.front();
+    qInfo("%d partial results before the end, the first with %d speaker(s); %d speaker progress reports",
+          int(seen.size()), first.speakers, int(progress.count()));
+    QVERIFY2(first.speakers < 3, "the first speaker's results came only with the last one");
+    QCOMPARE(first.finishedBefore, 0);
+    QVERIFY(first.partial);
+    QVERIFY(first.budgetSpeakers.contains(QStringLiteral("spk0")));
+    QVERIFY(!first.budgetSpeakers.contains(QStringLiteral("spk2")));
+    QVERIFY(first.shownBars.contains(QStringLiteral("spk0")));
+    QVERIFY(first.compared.contains(QStringLiteral("spk0")));
+    QVERIFY(first.firstStatus.contains(QStringLiteral("analysed")));
+    QVERIFY(!first.lastStatus.contains(QStringLiteral("analysed")));
+    QVERIFY(!first.lastStatus.isEmpty());  // queued, or its clips counting
+    for (const QString& status : running) QVERIFY2(status.contains(QStringLiteral(" clips")), qPrintable(status));
+
+    // Finished: the complete analysis, every speaker analysed, nothing partial left.
+    QVERIFY(!window_->state()->analysisIsPartial());
+    QCOMPARE(window_->state()->analysis()->speakers.size(), std::size_t(3));
+    QCOMPARE(window_->budget()->speakers(), QStringList({"all", "spk0", "spk1", "spk2"}));
+    for (const char* s : {"spk0", "spk1", "spk2"})
+        QVERIFY(window_->audioPanel()->speakerStatusText(threeAudio_, QString::fromLatin1(s)).contains(QStringLiteral("analysed")));
+    QVERIFY(window_->findChild<QAction*>(QStringLiteral("saveAnalysis"))->isEnabled());
+}
+
+void TestGuiAnalysis::cancelAfterASpeakerPutsThePreviousResultsBack() {
+    window_->openModel(QS_FIXTURES_DIR "/w2v2_traced.pt");
+    window_->addAudioFolder(audio_);
+    QVERIFY(waitIdle(window_.get()));
+    AnalysisController* controller = window_->analysis();
+    QSignalSpy finished(controller, &AnalysisController::finished);
+    QVERIFY(window_->startAnalysis());
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+    const std::shared_ptr<const Analysis> before = window_->state()->analysis();
+    QVERIFY(before);
+    window_->budgetPanel()->slider()->setValue(250);
+    const double target = window_->budget()->target();
+
+    window_->addAudioFolder(unevenAudio_);
+    QVERIFY(waitIdle(window_.get()));
+    QSignalSpy cancelled(controller, &AnalysisController::cancelled);
+    bool partialShown = false, saveDisabled = false;
+    connect(controller, &AnalysisController::speakerFinished, this, [&] {
+        partialShown = window_->state()->analysisIsPartial() && window_->state()->analysis()->speakers.size() == 1;
+        saveDisabled = !window_->findChild<QAction*>(QStringLiteral("saveSession"))->isEnabled();
+        window_->cancelAnalysis();
+    });
+    QVERIFY(window_->startAnalysis());
+    QTRY_COMPARE_WITH_TIMEOUT(cancelled.count(), 1, 120000);
+    QVERIFY(partialShown);
+    QVERIFY(saveDisabled);
+    QCOMPARE(finished.count(), 1);
+    // The previous analysis and budget are back; the cancelled run's speakers show no status.
+    QCOMPARE(window_->state()->analysis(), before);
+    QVERIFY(!window_->state()->analysisIsPartial());
+    QCOMPARE(window_->budget()->target(), target);
+    QVERIFY(window_->audioPanel()->speakerStatusText(unevenAudio_, QStringLiteral("spk0")).isEmpty());
+    QVERIFY(window_->audioPanel()->speakerStatusText(unevenAudio_, QStringLiteral("spk9")).isEmpty());
+    QVERIFY(window_->audioPanel()->speakerStatusText(audio_, QStringLiteral("spk1")).contains(QStringLiteral("analysed")));
+    QVERIFY(window_->findChild<QAction*>(QStringLiteral("saveSession"))->isEnabled());
+    QVERIFY(window_->lastError().isEmpty());
 }
 
 QTEST_MAIN(TestGuiAnalysis)

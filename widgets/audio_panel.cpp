@@ -18,6 +18,13 @@ namespace qs::gui {
 namespace {
 constexpr int PathRole = Qt::UserRole + 1;
 constexpr int SkippedFolderRole = Qt::UserRole + 2;
+constexpr int kStatusColumn = 4;
+
+bool samePath(const QString& a, const QString& b) {
+    if (a == b) return true;
+    const QString ca = QFileInfo(a).canonicalFilePath(), cb = QFileInfo(b).canonicalFilePath();
+    return !ca.isEmpty() && ca == cb;
+}
 }  // namespace
 
 AudioPanel::AudioPanel(QWidget* parent) : QWidget(parent) {
@@ -43,12 +50,14 @@ AudioPanel::AudioPanel(QWidget* parent) : QWidget(parent) {
     auto* split = new QSplitter(Qt::Vertical, this);
     tree_ = new QTreeWidget(split);
     tree_->setObjectName(QStringLiteral("speakerTree"));
-    tree_->setColumnCount(4);
-    tree_->setHeaderLabels({tr("Speaker"), tr("Clips"), tr("Files"), tr("Duration")});
+    tree_->setColumnCount(5);
+    tree_->setHeaderLabels({tr("Speaker"), tr("Clips"), tr("Files"), tr("Duration"), tr("Analysis")});
+    tree_->headerItem()->setToolTip(kStatusColumn, tr("Each speaker's analysis: queued, clips done while it runs, "
+                                                      "analysed once its results are in"));
     tree_->setRootIsDecorated(true);
     tree_->setUniformRowHeights(true);
     tree_->header()->setSectionResizeMode(0, QHeaderView::Stretch);
-    for (int c = 1; c < 4; ++c) tree_->header()->setSectionResizeMode(c, QHeaderView::ResizeToContents);
+    for (int c = 1; c < 5; ++c) tree_->header()->setSectionResizeMode(c, QHeaderView::ResizeToContents);
     tree_->header()->setStretchLastSection(false);
 
     auto* skippedBox = new QWidget(split);
@@ -184,6 +193,65 @@ void AudioPanel::setCheckedSpeakers(const QString& folderPath, const QStringList
     updating_ = false;
     updateSummary();
     emit selectionChanged();
+}
+
+QTreeWidgetItem* AudioPanel::speakerItem(const QString& folderPath, const QString& speaker) const {
+    for (int i = 0; i < tree_->topLevelItemCount(); ++i) {
+        QTreeWidgetItem* folder = tree_->topLevelItem(i);
+        if (!samePath(folder->data(0, PathRole).toString(), folderPath)) continue;
+        for (int j = 0; j < folder->childCount(); ++j)
+            if (folder->child(j)->text(0) == speaker) return folder->child(j);
+    }
+    return nullptr;
+}
+
+void AudioPanel::setSpeakerStatus(const QString& folder, const QString& speaker, SpeakerState state, int clipsDone,
+                                  int clipsTotal) {
+    QTreeWidgetItem* item = speakerItem(folder, speaker);
+    if (!item) return;
+    QString text, tip;
+    QColor colour("#606060");
+    switch (state) {
+    case SpeakerState::None:
+        break;
+    case SpeakerState::Queued:
+        text = tr("queued");
+        tip = tr("Waiting for the speakers before it");
+        colour = QColor("#8a8a8a");
+        break;
+    case SpeakerState::Running:
+        text = tr("%1 / %2 clips").arg(clipsDone).arg(clipsTotal);
+        tip = tr("Being analysed: %1 of %2 clips done").arg(clipsDone).arg(clipsTotal);
+        colour = QColor("#2f6fb0");
+        break;
+    case SpeakerState::Analysed:
+        text = QStringLiteral("\u2713 ") + tr("analysed");
+        tip = tr("Results are in: %n clip(s) analysed", nullptr, clipsDone);
+        colour = QColor("#2e7d32");
+        break;
+    }
+    const bool wasUpdating = updating_;
+    updating_ = true;  // not a check-state change
+    item->setText(kStatusColumn, text);
+    item->setToolTip(kStatusColumn, tip);
+    item->setForeground(kStatusColumn, colour);
+    updating_ = wasUpdating;
+}
+
+void AudioPanel::clearSpeakerStatus() {
+    const bool wasUpdating = updating_;
+    updating_ = true;
+    for (int i = 0; i < tree_->topLevelItemCount(); ++i)
+        for (int j = 0; j < tree_->topLevelItem(i)->childCount(); ++j) {
+            tree_->topLevelItem(i)->child(j)->setText(kStatusColumn, QString());
+            tree_->topLevelItem(i)->child(j)->setToolTip(kStatusColumn, QString());
+        }
+    updating_ = wasUpdating;
+}
+
+QString AudioPanel::speakerStatusText(const QString& folder, const QString& speaker) const {
+    const QTreeWidgetItem* item = speakerItem(folder, speaker);
+    return item ? item->text(kStatusColumn) : QString();
 }
 
 void AudioPanel::onItemChanged(QTreeWidgetItem* item, int column) {

@@ -1,5 +1,6 @@
 // The audio panel: audio folders with their speakers (clip counts, files and durations, check boxes
-// choosing which speakers an analysis covers) and the files that were skipped, with reasons.
+// choosing which speakers an analysis covers, and each speaker's analysis status: queued, clips done
+// while it runs, analysed) and the files that were skipped, with reasons.
 // An analysis covers one folder: checking a speaker of another folder unchecks the first folder's.
 #pragma once
 
@@ -30,6 +31,13 @@ public:
     QStringList checkedSpeakers() const;
     void setCheckedSpeakers(const QString& folder, const QStringList& speakers);
 
+    // The Analysis column of one speaker row (folder matched by path, symlinks resolved).
+    enum class SpeakerState { None, Queued, Running, Analysed };
+    void setSpeakerStatus(const QString& folder, const QString& speaker, SpeakerState state, int clipsDone = 0,
+                          int clipsTotal = 0);
+    void clearSpeakerStatus();
+    QString speakerStatusText(const QString& folder, const QString& speaker) const;  // for tests
+
 signals:
     void addRequested();
     void removeRequested(const QString& folder);
@@ -38,6 +46,7 @@ signals:
 private:
     void onItemChanged(QTreeWidgetItem* item, int column);
     QTreeWidgetItem* folderItem(const QString& path) const;
+    QTreeWidgetItem* speakerItem(const QString& folder, const QString& speaker) const;
     void updateSummary();
 
     QTreeWidget* tree_ = nullptr;

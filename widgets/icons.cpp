@@ -92,6 +92,26 @@ void paint(QPainter& p, IconKind kind) {
         p.drawLine(QPointF(21, 3), QPointF(21, 9));
         break;
     }
+    case IconKind::ExportModel: {
+        // A chip (the quantized model) with an arrow leaving it.
+        for (int i = 0; i < 3; ++i) {
+            const double y = 11 + i * 3.5;
+            p.drawLine(QPointF(1.5, y), QPointF(4, y));
+            p.drawLine(QPointF(15, y), QPointF(17.5, y));
+        }
+        p.setBrush(QColor("#3c556e"));
+        p.drawRoundedRect(QRectF(4, 8, 11, 13), 1.5, 1.5);
+        p.setPen(Qt::NoPen);
+        p.setBrush(QColor("#ff7f0e"));
+        p.drawRect(QRectF(6.5, 15, 2.2, 4));
+        p.setBrush(kAccent);
+        p.drawRect(QRectF(10.2, 12, 2.2, 7));
+        p.setPen(QPen(QColor("#2ca02c"), 2.0, Qt::SolidLine, Qt::RoundCap, Qt::RoundJoin));
+        p.drawLine(QPointF(13, 10), QPointF(21, 3));
+        p.drawLine(QPointF(15, 3), QPointF(21, 3));
+        p.drawLine(QPointF(21, 3), QPointF(21, 9));
+        break;
+    }
     case IconKind::SaveSession: {
         p.setBrush(QColor("#5b7fa6"));
         p.drawRoundedRect(QRectF(3, 3, 18, 18), 2, 2);

@@ -6,7 +6,7 @@
 
 namespace qs::gui {
 
-enum class IconKind { App, OpenModel, AddAudio, Analyze, Cancel, Export, SaveSession, OpenSession };
+enum class IconKind { App, OpenModel, AddAudio, Analyze, Cancel, Export, ExportModel, SaveSession, OpenSession };
 
 QIcon icon(IconKind kind);
 

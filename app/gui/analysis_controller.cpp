@@ -4,6 +4,7 @@
 #include <QPromise>
 #include <QThreadPool>
 #include <QtConcurrent/QtConcurrentRun>
+#include <algorithm>
 
 #include "app/gui/background_job.h"
 #include "core/analyzer.h"
@@ -14,6 +15,16 @@ namespace qs::gui {
 
 namespace {
 constexpr int kProgressScale = 10000;
+}
+
+template <typename F>
+void AnalysisController::postToGui(int run, F f) {
+    QMetaObject::invokeMethod(
+        this,
+        [this, run, f = std::move(f)] {
+            if (run == run_ && running_) f();
+        },
+        Qt::QueuedConnection);
 }
 
 AnalysisController::AnalysisController(QThreadPool* pool, QObject* parent) : QObject(parent), pool_(pool) {
@@ -48,6 +59,12 @@ bool AnalysisController::start(const AnalysisRequest& request) {
     }
     stop_ = std::make_shared<std::atomic<bool>>(false);
     running_ = true;
+    const int run = ++run_;
+    {
+        std::lock_guard<std::mutex> lock(partial_.mutex);
+        partial_.latest.reset();
+        partial_.posted = false;
+    }
     fraction_ = 0.0;
     detail_.clear();
     clock_.start();
@@ -61,12 +78,21 @@ bool AnalysisController::start(const AnalysisRequest& request) {
     const int maxClips = request.maxClipsPerSpeaker;
     AnalyzeOptions options;
     options.threads = request.threads;
+    // Runs on the worker: keep the latest partial and ask the GUI thread to pick it up once.
+    options.speakerFinished = [this, run](const Analysis& partial) {
+        auto copy = std::make_shared<const Analysis>(partial);
+        std::lock_guard<std::mutex> lock(partial_.mutex);
+        partial_.latest = std::move(copy);
+        if (partial_.posted) return;
+        partial_.posted = true;
+        QMetaObject::invokeMethod(this, [this, run] { deliverPartial(run); }, Qt::QueuedConnection);
+    };
     DistanceOptions distance;
     distance.threads = request.threads;
     distance.clipsPerSpeaker = request.distanceClipsPerSpeaker;
     const bool distances = request.distances;
 
-    auto job = [stop, model, root, speakers, maxClips, options, distance, distances](QPromise<Outcome>& promise) {
+    auto job = [this, run, stop, model, root, speakers, maxClips, options, distance, distances](QPromise<Outcome>& promise) {
         Outcome out;
         JobOutcome<int> caught;
         try {
@@ -77,15 +103,26 @@ bool AnalysisController::start(const AnalysisRequest& request) {
             if (!speakers.empty()) corpus.selectSpeakers(speakers);
             corpus.limitClips(maxClips);
             double totalSeconds = 0;
-            for (const auto& s : corpus.speakers())
+            QStringList names;
+            QList<int> counts;
+            for (const auto& s : corpus.speakers()) {
                 for (const auto& c : s.clips) totalSeconds += c.seconds;
+                names << QString::fromStdString(s.name);
+                counts << int(s.clips.size());
+            }
+            postToGui(run, [this, names, counts] { emit speakersPlanned(names, counts); });
             promise.setProgressRange(0, kProgressScale);
             // With distance passes, the statistics pass is the first fifth of the work.
             const double share = distances ? 0.2 : 1.0;
+            std::size_t lastDone = std::size_t(-1);
             auto progress = [&](const Progress& p) {
                 if (stop->load() || promise.isCanceled()) return false;
                 const double f = totalSeconds > 0 ? p.seconds / totalSeconds : p.fraction();
                 promise.setProgressValueAndText(int(share * f * kProgressScale), QString::fromStdString(p.message));
+                if (p.done != lastDone) {
+                    lastDone = p.done;
+                    reportSpeakerProgress(run, names, counts, p.done);
+                }
                 return true;
             };
             Analysis analysis = analyze(*model, corpus, options, progress);
@@ -109,6 +146,41 @@ bool AnalysisController::start(const AnalysisRequest& request) {
     watcher_.setFuture(QtConcurrent::run(pool_, job));
     emit started(tr("Analysing %1").arg(QFileInfo(request.audioRoot).fileName()));
     return true;
+}
+
+void AnalysisController::reportSpeakerProgress(int run, const QStringList& names, const QList<int>& counts,
+                                               std::size_t done) {
+    // done counts the run's clips in speaker order: the speaker whose clip finished last, and the next
+    // one as started when that speaker is complete.
+    std::size_t before = 0;
+    for (int i = 0; i < names.size(); ++i) {
+        const std::size_t n = std::size_t(counts[i]);
+        if (done <= before + n || i + 1 == names.size()) {
+            const int mine = int(std::min(done - before, n));
+            const QString name = names[i];
+            const int total = counts[i];
+            postToGui(run, [this, name, mine, total] { emit speakerProgress(name, mine, total); });
+            if (mine == total && i + 1 < names.size() && done > 0) {
+                const QString next = names[i + 1];
+                const int nextTotal = counts[i + 1];
+                postToGui(run, [this, next, nextTotal] { emit speakerProgress(next, 0, nextTotal); });
+            }
+            return;
+        }
+        before += n;
+    }
+}
+
+void AnalysisController::deliverPartial(int run) {
+    std::shared_ptr<const Analysis> partial;
+    {
+        std::lock_guard<std::mutex> lock(partial_.mutex);
+        partial = std::move(partial_.latest);
+        partial_.latest.reset();
+        partial_.posted = false;
+    }
+    if (run != run_ || !running_ || !partial || partial->speakers.empty()) return;
+    emit speakerFinished(partial, QString::fromStdString(partial->speakers.back().name));
 }
 
 void AnalysisController::cancel() {

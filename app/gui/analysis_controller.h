@@ -2,6 +2,9 @@
 // chosen speakers and streams every clip through the instrumented model. Progress (with an estimate
 // of the time left) arrives through a QFutureWatcher; cancel() sets an atomic flag that core's
 // progress callback reads, so a cancelled run ends at its next clip and the app stays usable.
+// While it runs, each speaker's progress (clips done of its clips) and, as each speaker completes,
+// the analysis so far (that speaker and the ones before it, "all" pooled over them) are reported;
+// when several speakers complete before the GUI thread looks, only the latest partial is delivered.
 #pragma once
 
 #include <QElapsedTimer>
@@ -11,6 +14,7 @@
 #include <QTimer>
 #include <atomic>
 #include <memory>
+#include <mutex>
 
 #include "core/analysis.h"
 #include "core/speech_model.h"
@@ -45,6 +49,12 @@ public:
 signals:
     void started(const QString& what);
     void progress(double fraction, const QString& detail, double secondsLeft);
+    // The speakers the run covers, in order, with their clip counts (after the clip limit).
+    void speakersPlanned(const QStringList& speakers, const QList<int>& clips);
+    // clipsDone of clipsTotal clips of speaker have been processed (analysed or skipped).
+    void speakerProgress(const QString& speaker, int clipsDone, int clipsTotal);
+    // The analysis so far, complete for every speaker it lists; finished() follows with the result.
+    void speakerFinished(std::shared_ptr<const qs::Analysis> partial, const QString& speaker);
     void finished(std::shared_ptr<const qs::Analysis> analysis);
     void failed(const QString& message);
     void cancelled();
@@ -57,6 +67,20 @@ private:
     };
     void onFinished();
     void emitProgress();
+    void deliverPartial(int run);
+    // From the worker: f runs on the GUI thread unless the run is over or another one started.
+    template <typename F>
+    void postToGui(int run, F f);
+    void reportSpeakerProgress(int run, const QStringList& names, const QList<int>& counts, std::size_t done);
+
+    // The latest partial analysis from the worker, waiting for the GUI thread.
+    struct PartialSlot {
+        std::mutex mutex;
+        std::shared_ptr<const Analysis> latest;
+        bool posted = false;
+    };
+    PartialSlot partial_;
+    int run_ = 0;  // numbers the runs, so reports from an earlier one are dropped
 
     QThreadPool* pool_;
     QFutureWatcher<Outcome> watcher_;

@@ -11,6 +11,7 @@
 
 #include "app/gui/analysis_controller.h"
 #include "app/gui/budget_controller.h"
+#include "app/gui/export_controller.h"
 #include "app/gui/file_loader.h"
 #include "app/gui/recent_files.h"
 #include "app/gui/studio_state.h"
@@ -43,6 +44,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     state_ = new StudioState(this);
     loader_ = new FileLoader(&pool_, this);
     analysis_ = new AnalysisController(&pool_, this);
+    exporter_ = new ExportController(&pool_, this);
     budget_ = new BudgetController(this);
     recent_ = new RecentFiles(this);
 
@@ -58,6 +60,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 
 MainWindow::~MainWindow() {
     analysis_->cancel();
+    exporter_->cancel();
     pool_.waitForDone();
 }
 
@@ -145,6 +148,7 @@ void MainWindow::connectControllers() {
         audioPanel_->addFolder(dir, *corpus);
         recent_->add(RecentFiles::Kind::Audio, dir);
         applyPendingAudioChecks(dir);
+        if (!analysis_->isRunning()) refreshAudioStatus();
         std::size_t clips = 0;
         for (const auto& s : corpus->speakers()) clips += s.clips.size();
         statusBar()->showMessage(tr("%1: %2 speakers, %3 clips, %4 files skipped")
@@ -160,15 +164,10 @@ void MainWindow::connectControllers() {
         checkIdle();
     });
 
-    connect(analysis_, &AnalysisController::started, this, [this](const QString& what) {
-        job_->start(what);
-        statusBar()->showMessage(what + QStringLiteral("…"));
-        updateActions();
-    });
-    connect(analysis_, &AnalysisController::progress, job_, &JobProgress::setProgress);
+    connectAnalysisProgress();
     connect(analysis_, &AnalysisController::finished, this, [this](std::shared_ptr<const Analysis> a) {
         job_->finish();
-        state_->setAnalysis(std::move(a));
+        showAnalysisResult(std::move(a), false, showingPartial_ && budget_->ready() ? budget_->target() : 0.0);
         const Analysis& r = *state_->analysis();
         double seconds = 0;
         for (const auto& s : r.speakers) seconds += s.seconds;
@@ -181,17 +180,25 @@ void MainWindow::connectControllers() {
     });
     connect(analysis_, &AnalysisController::cancelled, this, [this] {
         job_->finish();
+        if (showingPartial_) showAnalysisResult(analysisBeforeRun_, false, targetBeforeRun_);
+        refreshAudioStatus();
         statusBar()->showMessage(tr("Analysis cancelled; the previous results are unchanged."));
         updateActions();
         checkIdle();
     });
     connect(analysis_, &AnalysisController::failed, this, [this](const QString& message) {
         job_->finish();
+        if (showingPartial_) showAnalysisResult(analysisBeforeRun_, false, targetBeforeRun_);
+        refreshAudioStatus();
         showError(tr("Analysis failed: %1").arg(message));
         updateActions();
         checkIdle();
     });
-    connect(job_, &JobProgress::cancelRequested, this, &MainWindow::cancelAnalysis);
+    connect(job_, &JobProgress::cancelRequested, this, [this] {
+        cancelAnalysis();
+        cancelExport();
+    });
+    connectExport();
 
     connect(state_, &StudioState::analysisChanged, this, &MainWindow::onAnalysisChanged);
     connect(state_, &StudioState::selectedLayerChanged, this, &MainWindow::onSelectionChanged);
@@ -232,7 +239,34 @@ FigureView* MainWindow::figure(const QString& figureId) const {
     return nullptr;
 }
 
-bool MainWindow::isBusy() const { return loader_->isBusy() || analysis_->isRunning(); }
+bool MainWindow::isBusy() const { return loader_->isBusy() || analysis_->isRunning() || exporter_->isRunning(); }
+
+// An analysis run: the job indicator, each speaker's status in the audio panel, and each speaker's
+// results in the views as soon as they are in (results into views: main_window_sync.cpp).
+void MainWindow::connectAnalysisProgress() {
+    connect(analysis_, &AnalysisController::started, this, [this](const QString& what) {
+        runFolder_ = audioPanel_->activeFolder();
+        analysisBeforeRun_ = state_->analysis();
+        targetBeforeRun_ = budget_->ready() ? budget_->target() : 0.0;
+        showingPartial_ = false;
+        runSpeakers_ = 0;
+        job_->start(what);
+        statusBar()->showMessage(what + QStringLiteral("…"));
+        updateActions();
+    });
+    connect(analysis_, &AnalysisController::progress, job_, &JobProgress::setProgress);
+    connect(analysis_, &AnalysisController::speakersPlanned, this, [this](const QStringList& speakers) {
+        runSpeakers_ = int(speakers.size());
+        audioPanel_->clearSpeakerStatus();
+        for (const QString& s : speakers) audioPanel_->setSpeakerStatus(runFolder_, s, AudioPanel::SpeakerState::Queued);
+    });
+    connect(analysis_, &AnalysisController::speakerProgress, this, [this](const QString& speaker, int done, int total) {
+        const Analysis* shown = showingPartial_ ? state_->analysis().get() : nullptr;
+        if (shown && shown->hasSpeaker(speaker.toStdString())) return;  // already in
+        audioPanel_->setSpeakerStatus(runFolder_, speaker, AudioPanel::SpeakerState::Running, done, total);
+    });
+    connect(analysis_, &AnalysisController::speakerFinished, this, &MainWindow::onSpeakerFinished);
+}
 
 void MainWindow::setInteractive(bool on) { interactive_ = on; }
 
@@ -278,13 +312,18 @@ void MainWindow::setAnalyzeWhenReady(bool on) {
 }
 
 void MainWindow::maybeAutoAnalyze() {
-    if (!analyzeWhenReady_ || !state_->model() || audioPanel_->activeFolder().isEmpty() || analysis_->isRunning())
+    if (!analyzeWhenReady_ || !state_->model() || audioPanel_->activeFolder().isEmpty() || analysis_->isRunning() ||
+        exporter_->isRunning())
         return;
     analyzeWhenReady_ = false;
     startAnalysis();
 }
 
 bool MainWindow::startAnalysis() {
+    if (exporter_->isRunning()) {
+        showError(tr("Analysis failed: wait for the export to finish (or cancel it) before analysing"));
+        return false;
+    }
     AnalysisRequest request;
     request.model = state_->model();
     request.audioRoot = audioPanel_->activeFolder();

@@ -11,6 +11,7 @@
 
 #include "app/gui/session.h"
 #include "widgets/figure_view.h"
+#include "widgets/model_export_dialog.h"
 
 class QAction;
 class QLabel;
@@ -26,6 +27,8 @@ class BudgetController;
 class BudgetCurveView;
 class BudgetPanel;
 class ChannelView;
+class ExportController;
+struct ExportResult;
 class ComparisonView;
 class FileLoader;
 class HistogramView;
@@ -48,6 +51,12 @@ public:
     void addAudioFolder(const QString& path);
     bool startAnalysis();
     void cancelAnalysis();
+    // Exports the current budget's allocation, calibrated on the analysed audio (narrowed to the
+    // allocation's speaker), into settings.folder in the background. False (with *error) when it
+    // cannot start; the outcome arrives later on the status line (errors also as a dialog).
+    bool exportModelTo(const ModelExportSettings& settings, QString* error = nullptr);
+    void exportModelInteractive();  // asks for the folder and options, then exports
+    void cancelExport();
     void selectLayer(int layer);        // in network order; selects it in every view
     void showFigure(const QString& figureId);  // brings the figure's tab to the front
     void setAnalyzeWhenReady(bool on);  // start an analysis as soon as a model and audio are in
@@ -59,7 +68,7 @@ public:
                       QString* error = nullptr);
     bool exportAllFigures(const QString& folder, const FigureExportOptions& options, QString* error = nullptr);
 
-    bool isBusy() const;                  // loading, scanning or analysing
+    bool isBusy() const;                  // loading, scanning, analysing or exporting
     void setInteractive(bool on);         // false: errors go to the status line only (tests, screenshots)
     QString lastError() const { return lastError_; }
     QString sessionPath() const { return sessionPath_; }
@@ -67,6 +76,7 @@ public:
     StudioState* state() const { return state_; }
     BudgetController* budget() const { return budget_; }
     AnalysisController* analysis() const { return analysis_; }
+    ExportController* exporter() const { return exporter_; }
     BudgetPanel* budgetPanel() const { return budgetPanel_; }
     ModelPanel* modelPanel() const { return modelPanel_; }
     AudioPanel* audioPanel() const { return audioPanel_; }
@@ -92,6 +102,14 @@ private:
     void showError(const QString& message);
     void checkIdle();
     void maybeAutoAnalyze();
+    void connectAnalysisProgress();
+
+    // main_window_export.cpp: the quantized-model export
+    void connectExport();
+    QString calibrationFolder() const;  // the analysed folder as loaded, else as the analysis names it
+    QString allocationSummary() const;
+    QString calibrationSummary() const;
+    void onExportFinished(const ExportResult& result);
 
     // main_window_actions.cpp: actions, menus, dialogs, window settings
     void createActions();
@@ -120,6 +138,11 @@ private:
     void refreshComparison();
     void refreshLayerStats();
     void refreshModelSummary();
+    void refreshAudioStatus();  // the analysed speakers of the analysis on show
+    void onSpeakerFinished(std::shared_ptr<const Analysis> partial, const QString& speaker);
+    // Puts an analysis on show (partial: the results so far of the running one); targetMb > 0
+    // keeps that budget, else the default one is used.
+    void showAnalysisResult(std::shared_ptr<const Analysis> analysis, bool partial, double targetMb);
 
     // main_window_session.cpp
     Session captureSession() const;
@@ -130,6 +153,7 @@ private:
     QThreadPool pool_;
     FileLoader* loader_ = nullptr;
     AnalysisController* analysis_ = nullptr;
+    ExportController* exporter_ = nullptr;
     BudgetController* budget_ = nullptr;
     RecentFiles* recent_ = nullptr;
 
@@ -165,6 +189,14 @@ private:
     FigureExportOptions exportOptions_;
     int maxClipsPerSpeaker_ = 0;   // 0: every clip
     QString lastExportDir_;
+    ModelExportSettings modelExport_;  // the export dialog's last choices
+    // The analysis running: the folder it reads, and what was on show before its first partial
+    // result (shown again when it is cancelled or fails).
+    QString runFolder_;
+    std::shared_ptr<const Analysis> analysisBeforeRun_;
+    double targetBeforeRun_ = 0.0;
+    int runSpeakers_ = 0;  // speakers the running analysis covers
+    bool showingPartial_ = false;
 };
 
 }  // namespace qs::gui

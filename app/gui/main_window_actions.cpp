@@ -19,6 +19,7 @@
 
 #include "app/gui/analysis_controller.h"
 #include "app/gui/budget_controller.h"
+#include "app/gui/export_controller.h"
 #include "app/gui/file_loader.h"
 #include "app/gui/main_window.h"
 #include "app/gui/recent_files.h"
@@ -51,7 +52,11 @@ void MainWindow::createActions() {
         [this] { chooseAudioFolder(); }, icon(IconKind::AddAudio));
     add("analyze", tr("&Analyze"), QKeySequence(Qt::CTRL | Qt::Key_R), [this] { startAnalysis(); },
         icon(IconKind::Analyze));
-    add("cancel", tr("&Cancel"), QKeySequence(Qt::Key_Escape), [this] { cancelAnalysis(); },
+    add("cancel", tr("&Cancel"), QKeySequence(Qt::Key_Escape),
+        [this] {
+            cancelAnalysis();
+            cancelExport();
+        },
         icon(IconKind::Cancel));
     add("exportFigure", tr("&Export figure…"), QKeySequence(Qt::CTRL | Qt::Key_E),
         [this] { exportCurrentFigureInteractive(); }, icon(IconKind::Export));
@@ -65,6 +70,8 @@ void MainWindow::createActions() {
         [this] { chooseSessionToOpen(); }, icon(IconKind::OpenSession));
     add("saveAllocation", tr("Save a&llocation…"), QKeySequence(), [this] { saveAllocationInteractive(); });
     add("saveAnalysis", tr("Save a&nalysis…"), QKeySequence(), [this] { saveAnalysisInteractive(); });
+    add("exportModel", tr("Export &quantized model…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_X),
+        [this] { exportModelInteractive(); }, icon(IconKind::ExportModel));
     add("quit", tr("&Quit"), QKeySequence(Qt::CTRL | Qt::Key_Q), [this] { close(); });
     QAction* distances = add("distances", tr("Also compute &distance scores (slower)"), QKeySequence(), [] {});
     distances->setCheckable(true);
@@ -72,6 +79,8 @@ void MainWindow::createActions() {
                                "moves: enables the KL, L1, L2, cosine and SQNR metrics"));
     actions_["analyze"]->setStatusTip(tr("Analyse the checked speakers' audio with the open model"));
     actions_["cancel"]->setShortcutContext(Qt::WindowShortcut);
+    actions_["exportModel"]->setStatusTip(tr("Calibrate the current budget's allocation on the analysed audio and write "
+                                             "model.pt, weights.safetensors, encodings.json and report.csv"));
 
     auto* tools = addToolBar(tr("Main"));
     tools->setObjectName(QStringLiteral("mainToolbar"));
@@ -80,7 +89,7 @@ void MainWindow::createActions() {
     tools->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
     for (const char* id : {"openModel", "addAudio", "analyze", "cancel"}) tools->addAction(actions_[id]);
     tools->addSeparator();
-    for (const char* id : {"exportFigure", "saveSession"}) tools->addAction(actions_[id]);
+    for (const char* id : {"exportModel", "exportFigure", "saveSession"}) tools->addAction(actions_[id]);
 
     connect(recent_, &RecentFiles::chosen, this, [this](RecentFiles::Kind kind, const QString& path) {
         if (kind == RecentFiles::Kind::Model) openModel(path);
@@ -103,6 +112,8 @@ void MainWindow::createMenus() {
     recentSessions_ = file->addMenu(tr("Recent sessions"));
     file->addAction(actions_["saveSession"]);
     file->addAction(actions_["saveSessionAs"]);
+    file->addSeparator();
+    file->addAction(actions_["exportModel"]);
     file->addSeparator();
     file->addAction(actions_["exportFigure"]);
     QMenu* figuresMenu = file->addMenu(tr("Export figure"));
@@ -142,18 +153,26 @@ void MainWindow::createMenus() {
         QMessageBox::about(this, tr("About quantscope"),
                            tr("<b>quantscope</b> %1<br>Personalized, label-free mixed-precision quantization of "
                               "speech models.<br><br>Shortcuts: Ctrl+O open model, Ctrl+Shift+O add audio, Ctrl+R "
-                              "analyze, Esc cancel, Ctrl+E export figure, Ctrl+S save session.")
+                              "analyze, Esc cancel, Ctrl+E export figure, Ctrl+Shift+X export the quantized model, Ctrl+S save "
+                              "session.")
                                .arg(QApplication::applicationVersion()));
     });
 }
 
 void MainWindow::updateActions() {
     const bool running = analysis_->isRunning();
-    const bool canAnalyze = !running && state_->model() && !audioPanel_->checkedSpeakers().isEmpty();
+    const bool exporting = exporter_->isRunning();
+    const bool complete = state_->analysis() && !state_->analysisIsPartial();  // not the results so far of a run
+    const bool canAnalyze = !running && !exporting && state_->model() && !audioPanel_->checkedSpeakers().isEmpty();
     actions_["analyze"]->setEnabled(canAnalyze);
-    actions_["cancel"]->setEnabled(running);
-    actions_["saveAllocation"]->setEnabled(budget_->ready());
-    actions_["saveAnalysis"]->setEnabled(bool(state_->analysis()));
+    actions_["cancel"]->setEnabled(running || exporting);
+    actions_["saveAllocation"]->setEnabled(budget_->ready() && complete);
+    actions_["saveAnalysis"]->setEnabled(complete);
+    // A session holds the analysis: saving waits for a running one to end.
+    actions_["saveSession"]->setEnabled(!running);
+    actions_["saveSessionAs"]->setEnabled(!running);
+    actions_["exportModel"]->setEnabled(complete && !running && !exporting && state_->model() && budget_->ready() &&
+                                        !budget_->allocation().layers.empty());
     QString title = tr("quantscope");
     if (!state_->modelPath().isEmpty()) title = QFileInfo(state_->modelPath()).fileName() + QStringLiteral(" — ") + title;
     if (!sessionPath_.isEmpty()) title = QFileInfo(sessionPath_).fileName() + QStringLiteral(" · ") + title;
@@ -312,6 +331,14 @@ void MainWindow::restoreWindowSettings() {
     exportOptions_.width = settings.value(QStringLiteral("export/width"), exportOptions_.width).toInt();
     exportOptions_.height = settings.value(QStringLiteral("export/height"), exportOptions_.height).toInt();
     exportOptions_.dpi = settings.value(QStringLiteral("export/dpi"), exportOptions_.dpi).toInt();
+    modelExport_.folder = settings.value(QStringLiteral("modelExport/folder")).toString();
+    modelExport_.activationBits = settings.value(QStringLiteral("modelExport/activationBits"), modelExport_.activationBits).toInt();
+    modelExport_.calibrationClips =
+        settings.value(QStringLiteral("modelExport/calibrationClips"), modelExport_.calibrationClips).toInt();
+    modelExport_.weightCalibration =
+        settings.value(QStringLiteral("modelExport/weightCalibration"), modelExport_.weightCalibration).toString();
+    modelExport_.activationCalibration =
+        settings.value(QStringLiteral("modelExport/activationCalibration"), modelExport_.activationCalibration).toString();
 }
 
 void MainWindow::saveWindowSettings() {
@@ -326,11 +353,17 @@ void MainWindow::saveWindowSettings() {
     settings.setValue(QStringLiteral("export/width"), exportOptions_.width);
     settings.setValue(QStringLiteral("export/height"), exportOptions_.height);
     settings.setValue(QStringLiteral("export/dpi"), exportOptions_.dpi);
+    settings.setValue(QStringLiteral("modelExport/folder"), modelExport_.folder);
+    settings.setValue(QStringLiteral("modelExport/activationBits"), modelExport_.activationBits);
+    settings.setValue(QStringLiteral("modelExport/calibrationClips"), modelExport_.calibrationClips);
+    settings.setValue(QStringLiteral("modelExport/weightCalibration"), modelExport_.weightCalibration);
+    settings.setValue(QStringLiteral("modelExport/activationCalibration"), modelExport_.activationCalibration);
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
     saveWindowSettings();
     analysis_->cancel();
+    exporter_->cancel();
     event->accept();
 }
 

@@ -2,13 +2,16 @@
 #include <QFileInfo>
 #include <QSignalBlocker>
 #include <QStatusBar>
+#include <algorithm>
 #include <map>
 
+#include "app/gui/analysis_controller.h"
 #include "app/gui/budget_controller.h"
 #include "app/gui/main_window.h"
 #include "app/gui/studio_state.h"
 #include "core/sensitivity.h"
 #include "widgets/allocation_view.h"
+#include "widgets/audio_panel.h"
 #include "widgets/budget_curve_view.h"
 #include "widgets/budget_panel.h"
 #include "widgets/channel_view.h"
@@ -101,7 +104,38 @@ void MainWindow::onAnalysisChanged() {
     if (analysis && state_->selectedLayer() < 0 && !analysis->layers.empty()) state_->setSelectedLayer(0);
     refreshLayerStats();
     refreshModelSummary();
+    if (!analysis_->isRunning()) refreshAudioStatus();
     updateActions();
+}
+
+void MainWindow::showAnalysisResult(std::shared_ptr<const Analysis> analysis, bool partial, double targetMb) {
+    showingPartial_ = partial;
+    if (!partial) analysisBeforeRun_.reset();
+    state_->setAnalysis(std::move(analysis), partial);  // onAnalysisChanged: layers, speakers, curves
+    if (targetMb > 0 && budget_->ready()) budget_->setTarget(targetMb);
+}
+
+void MainWindow::onSpeakerFinished(std::shared_ptr<const Analysis> partial, const QString& speaker) {
+    // The first partial result starts from the default budget, like a finished analysis; later ones
+    // keep the budget the user has set meanwhile.
+    const double target = showingPartial_ && budget_->ready() ? budget_->target() : 0.0;
+    showAnalysisResult(partial, true, target);
+    for (const SpeakerSummary& s : partial->speakers)
+        audioPanel_->setSpeakerStatus(runFolder_, QString::fromStdString(s.name), AudioPanel::SpeakerState::Analysed,
+                                      s.clips);
+    statusBar()->showMessage(tr("%1 analysed: results for %2 of %3 speakers on show")
+                                 .arg(speaker)
+                                 .arg(partial->speakers.size())
+                                 .arg(std::max<int>(runSpeakers_, int(partial->speakers.size()))));
+}
+
+void MainWindow::refreshAudioStatus() {
+    audioPanel_->clearSpeakerStatus();
+    const auto& analysis = state_->analysis();
+    if (!analysis) return;
+    const QString folder = QString::fromStdString(analysis->audioRoot);
+    for (const SpeakerSummary& s : analysis->speakers)
+        audioPanel_->setSpeakerStatus(folder, QString::fromStdString(s.name), AudioPanel::SpeakerState::Analysed, s.clips);
 }
 
 void MainWindow::onBudgetSettingsEdited() {
@@ -218,7 +252,11 @@ void MainWindow::refreshModelSummary() {
     if (analysis) {
         int clips = 0;
         for (const auto& s : analysis->speakers) clips += s.clips;
-        parts << tr("analysed on %1 speakers, %2 clips").arg(analysis->speakers.size()).arg(clips);
+        parts << (state_->analysisIsPartial()
+                      ? tr("analysing: results for %1 speakers, %2 clips so far")
+                      : tr("analysed on %1 speakers, %2 clips"))
+                     .arg(analysis->speakers.size())
+                     .arg(clips);
     }
     if (!model && analysis) parts << tr("model file not loaded");
     const QString path = model ? state_->modelPath() : analysis ? QString::fromStdString(analysis->model.path) : QString();

@@ -33,8 +33,9 @@ void StudioState::removeAudioFolder(const QString& path) {
     if (folders_.size() != before) emit audioChanged();
 }
 
-void StudioState::setAnalysis(std::shared_ptr<const Analysis> analysis) {
+void StudioState::setAnalysis(std::shared_ptr<const Analysis> analysis, bool partial) {
     analysis_ = std::move(analysis);
+    partial_ = partial && analysis_;
     if (selected_ >= int(layers().size())) selected_ = -1;
     emit analysisChanged();
 }

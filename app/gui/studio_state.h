@@ -34,7 +34,9 @@ public:
     void removeAudioFolder(const QString& path);
 
     const std::shared_ptr<const Analysis>& analysis() const { return analysis_; }
-    void setAnalysis(std::shared_ptr<const Analysis> analysis);
+    // partial: the results so far of an analysis still running (complete for the speakers listed).
+    void setAnalysis(std::shared_ptr<const Analysis> analysis, bool partial = false);
+    bool analysisIsPartial() const { return partial_; }
 
     // The layers on show: the analysis's when there is one, else the model's.
     const std::vector<LayerInfo>& layers() const;
@@ -55,6 +57,7 @@ private:
     QString modelPath_;
     std::vector<AudioFolder> folders_;
     std::shared_ptr<const Analysis> analysis_;
+    bool partial_ = false;
     int selected_ = -1;
 };
 

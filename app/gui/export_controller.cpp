@@ -1,0 +1,171 @@
+#include "app/gui/export_controller.h"
+
+#include <QDirIterator>
+#include <QFileInfo>
+#include <atomic>
+#include <mutex>
+
+#include "app/gui/background_job.h"
+#include "core/quantized_export.h"
+
+namespace qs::gui {
+
+// What the worker and the GUI thread share: the cancel flag and the latest progress report.
+struct ExportController::Shared {
+    std::atomic<bool> stop{false};
+    std::mutex mutex;
+    double fraction = 0.0;
+    QString detail;
+};
+
+namespace {
+
+qint64 folderBytes(const QString& dir) {
+    qint64 bytes = 0;
+    QDirIterator it(dir, QDir::Files | QDir::Hidden, QDirIterator::Subdirectories);
+    while (it.hasNext()) {
+        it.next();
+        bytes += it.fileInfo().size();
+    }
+    return bytes;
+}
+
+// The calibration clips: the loaded corpus when it was scanned as the model needs, else the folder
+// rescanned so; only the allocation's speaker unless it is "all". Null without a folder.
+std::unique_ptr<AudioCorpus> calibrationCorpus(const SpeechModel& model, const std::string& folder,
+                                               const std::shared_ptr<const AudioCorpus>& loaded,
+                                               const std::string& speaker) {
+    if (folder.empty()) return nullptr;
+    CorpusOptions options;
+    options.targetRate = model.info().sampleRate;
+    options.normalize = model.info().normalize;
+    std::unique_ptr<AudioCorpus> corpus;
+    if (loaded && loaded->options().targetRate == options.targetRate && loaded->options().normalize == options.normalize) {
+        corpus = std::make_unique<AudioCorpus>(*loaded);
+    } else {
+        corpus = std::make_unique<AudioCorpus>(AudioCorpus::scan(folder, options));
+    }
+    if (speaker != kAllSpeakers) corpus->selectSpeakers({speaker});
+    return corpus;
+}
+
+}  // namespace
+
+ExportController::ExportController(QThreadPool* pool, QObject* parent) : QObject(parent), pool_(pool) {
+    ticker_.setInterval(250);
+    connect(&ticker_, &QTimer::timeout, this, &ExportController::poll);
+}
+
+ExportController::~ExportController() { cancel(); }
+
+bool ExportController::start(const ExportRequest& request) {
+    QString problem;
+    if (running_) {
+        problem = tr("an export is already running");
+    } else if (!request.model) {
+        problem = tr("open the model before exporting it");
+    } else if (!request.analysis || request.allocation.layers.empty()) {
+        problem = tr("run an analysis and choose a budget before exporting");
+    } else if (request.outDir.isEmpty()) {
+        problem = tr("choose an output folder");
+    } else if (request.activationBits == 1 || request.activationBits < 0 || request.activationBits > 16) {
+        problem = tr("activation bits must be 0 (weights only) or 2 to 16, not %1").arg(request.activationBits);
+    } else if (request.calibrationClips < 1) {
+        problem = tr("calibrate on at least one clip per speaker");
+    } else if (request.activationBits > 0 && request.audioFolder.isEmpty()) {
+        problem = tr("calibrating the activations needs the analysed audio: add its folder, or export weights only "
+                     "(activation bits off)");
+    } else if (request.weightCalibration == QLatin1String("cosine") && request.audioFolder.isEmpty()) {
+        problem = tr("the output cosine weight search needs the analysed audio: add its folder, or choose MSE search");
+    }
+    if (problem.isEmpty()) {
+        try {  // the names come from the dialog or stored settings
+            parseWeightRange(request.weightCalibration.toStdString());
+            parseActivationRange(request.activationCalibration.toStdString());
+        } catch (const Error& e) {
+            problem = QString::fromStdString(e.what());
+        }
+    }
+    if (!problem.isEmpty()) {
+        emit failed(problem);
+        return false;
+    }
+
+    auto shared = std::make_shared<Shared>();
+    shared_ = shared;
+    running_ = true;
+    clock_.start();
+    ticker_.start();
+
+    const std::shared_ptr<const SpeechModel> model = request.model;
+    const std::shared_ptr<const Analysis> analysis = request.analysis;
+    const std::shared_ptr<const AudioCorpus> loaded = request.corpus;
+    const Allocation allocation = request.allocation;
+    const std::string folder = request.audioFolder.toStdString();
+    const std::string outDir = request.outDir.toStdString();
+    ExportOptions options;  // granularity, candidates, percentile, groups: core's defaults
+    options.weights.method = parseWeightRange(request.weightCalibration.toStdString());
+    options.activations.method = parseActivationRange(request.activationCalibration.toStdString());
+    options.activationBits = request.activationBits;
+    options.calibrationClips = request.calibrationClips;
+    options.threads = request.threads;
+
+    auto work = [shared, model, analysis, loaded, allocation, folder, outDir, options]() {
+        QElapsedTimer clock;
+        clock.start();
+        auto progress = [shared](const Progress& p) {
+            if (shared->stop.load()) return false;
+            std::lock_guard<std::mutex> lock(shared->mutex);
+            shared->fraction = p.fraction();
+            shared->detail = QString::fromStdString(p.message);
+            return true;
+        };
+        const std::unique_ptr<AudioCorpus> corpus = calibrationCorpus(*model, folder, loaded, allocation.speaker);
+        if (shared->stop.load()) throw Cancelled();
+        const ExportSummary s =
+            exportQuantizedModel(*model, *analysis, allocation, corpus.get(), options, outDir, progress);
+        ExportResult r;
+        r.dir = QFileInfo(QString::fromStdString(s.dir.empty() ? outDir : s.dir)).absoluteFilePath();
+        r.bytes = folderBytes(r.dir);
+        r.layers = int(s.layers.size());
+        for (const LayerEncoding& l : s.layers) r.quantizedLayers += l.bits < 32;
+        r.calibrationClips = s.calibrationClips;
+        r.sizeModelMb = s.sizeModelMb;
+        r.packedMb = s.packedMb;
+        r.seconds = clock.elapsed() / 1000.0;
+        return r;
+    };
+    runInBackground<ExportResult>(pool_, this, std::move(work), [this](const JobOutcome<ExportResult>& out) {
+        ticker_.stop();
+        running_ = false;
+        if (out.value) {
+            emit finished(*out.value);
+        } else if (out.cancelled) {
+            emit cancelled();
+        } else {
+            emit failed(out.error.isEmpty() ? tr("the export stopped without a result") : out.error);
+        }
+    });
+    emit started(tr("Exporting to %1").arg(QFileInfo(request.outDir).fileName()));
+    return true;
+}
+
+void ExportController::cancel() {
+    if (running_ && shared_) shared_->stop.store(true);
+}
+
+void ExportController::poll() {
+    if (!running_ || !shared_) return;
+    double fraction = 0.0;
+    QString detail;
+    {
+        std::lock_guard<std::mutex> lock(shared_->mutex);
+        fraction = shared_->fraction;
+        detail = shared_->detail;
+    }
+    const double elapsed = clock_.elapsed() / 1000.0;
+    const double left = fraction > 0.02 ? elapsed * (1.0 - fraction) / fraction : -1.0;
+    emit progress(fraction, detail, left);
+}
+
+}  // namespace qs::gui

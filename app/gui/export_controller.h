@@ -1,0 +1,76 @@
+// Runs qs::exportQuantizedModel off the GUI thread (runInBackground on the window's pool): the
+// calibration audio is the given folder, rescanned with the model's sample rate when the loaded
+// corpus was scanned with another one, narrowed to the allocation's speaker unless that is "all".
+// The worker writes its progress into a shared slot that a timer here reads, so progress (with an
+// estimate of the time left) reaches the window without the job ever touching this object; cancel()
+// sets the flag core's progress callback reads, and core then leaves no folder behind.
+#pragma once
+
+#include <QElapsedTimer>
+#include <QObject>
+#include <QString>
+#include <QTimer>
+#include <memory>
+
+#include "core/allocation.h"
+#include "core/analysis.h"
+#include "core/audio_corpus.h"
+#include "core/speech_model.h"
+
+class QThreadPool;
+
+namespace qs::gui {
+
+struct ExportRequest {
+    std::shared_ptr<const SpeechModel> model;
+    std::shared_ptr<const Analysis> analysis;
+    Allocation allocation;
+    QString audioFolder;                        // calibration audio; empty: none (weights only)
+    std::shared_ptr<const AudioCorpus> corpus;  // that folder as loaded, when it is; may be null
+    QString outDir;
+    int activationBits = 8;    // 0: weights only
+    int calibrationClips = 8;  // per speaker
+    int threads = 0;           // 0: every core
+    QString weightCalibration = QStringLiteral("mse");      // core's names: mse, cosine, minmax
+    QString activationCalibration = QStringLiteral("mse");  // mse, percentile, minmax
+};
+
+struct ExportResult {
+    QString dir;
+    qint64 bytes = 0;          // the folder's files
+    int layers = 0, quantizedLayers = 0;
+    int calibrationClips = 0;
+    double sizeModelMb = 0, packedMb = 0;
+    double seconds = 0;
+};
+
+class ExportController : public QObject {
+    Q_OBJECT
+public:
+    ExportController(QThreadPool* pool, QObject* parent = nullptr);
+    ~ExportController() override;  // cancels; the window's pool waits for the job
+
+    bool isRunning() const { return running_; }
+    // False (with failed emitted) when an export is already running or the request is incomplete.
+    bool start(const ExportRequest& request);
+    void cancel();
+
+signals:
+    void started(const QString& what);
+    void progress(double fraction, const QString& detail, double secondsLeft);
+    void finished(const qs::gui::ExportResult& result);
+    void failed(const QString& message);
+    void cancelled();
+
+private:
+    struct Shared;
+    void poll();
+
+    QThreadPool* pool_;
+    std::shared_ptr<Shared> shared_;
+    QElapsedTimer clock_;
+    QTimer ticker_;
+    bool running_ = false;
+};
+
+}  // namespace qs::gui

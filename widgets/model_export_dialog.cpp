@@ -1,0 +1,173 @@
+#include "widgets/model_export_dialog.h"
+
+#include <QComboBox>
+#include <QDialogButtonBox>
+#include <QDir>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSpinBox>
+
+namespace qs::gui {
+
+ModelExportDialog::ModelExportDialog(const QString& allocationSummary, const QString& audioSummary, QWidget* parent)
+    : QDialog(parent) {
+    setObjectName(QStringLiteral("modelExportDialog"));
+    setWindowTitle(tr("Export quantized model"));
+    auto* form = new QFormLayout(this);
+
+    auto* what = new QLabel(allocationSummary, this);
+    what->setObjectName(QStringLiteral("exportAllocation"));
+    what->setWordWrap(true);
+    form->addRow(tr("Allocation"), what);
+    auto* audio = new QLabel(audioSummary, this);
+    audio->setObjectName(QStringLiteral("exportAudio"));
+    audio->setWordWrap(true);
+    form->addRow(tr("Calibration audio"), audio);
+
+    folder_ = new QLineEdit(this);
+    folder_->setObjectName(QStringLiteral("exportFolder"));
+    folder_->setMinimumWidth(380);
+    folder_->setToolTip(tr("model.pt, weights.safetensors, encodings.json and report.csv are written into this folder"));
+    auto* browse = new QPushButton(tr("Browse…"), this);
+    auto* row = new QHBoxLayout;
+    row->addWidget(folder_, 1);
+    row->addWidget(browse);
+    form->addRow(tr("Output folder"), row);
+
+    weightRanges_ = new QComboBox(this);
+    weightRanges_->setObjectName(QStringLiteral("exportWeightCalibration"));
+    weightRanges_->addItem(tr("MSE search (per channel)"), QStringLiteral("mse"));
+    weightRanges_->addItem(tr("Output cosine search (per channel, uses audio)"), QStringLiteral("cosine"));
+    weightRanges_->addItem(tr("Min-max (per channel)"), QStringLiteral("minmax"));
+    weightRanges_->setToolTip(tr("How each weight quantizer's clipping range is chosen: among candidates in "
+                                 "[0.01, 1.2] × max|w|, the one with the smallest weight error, or the best cosine "
+                                 "similarity of the layer's output on the calibration clips; or the plain max|w|"));
+    form->addRow(tr("Weight ranges"), weightRanges_);
+
+    bits_ = new QSpinBox(this);
+    bits_->setObjectName(QStringLiteral("exportActivationBits"));
+    bits_->setRange(0, 16);
+    bits_->setSpecialValueText(tr("off (weights only)"));
+    bits_->setSuffix(tr(" bits"));
+    bits_->setToolTip(tr("Fake-quantize each quantized layer's input to this many bits (asymmetric, per tensor), "
+                         "with ranges from the calibration clips; off keeps activations in float"));
+    form->addRow(tr("Activations"), bits_);
+
+    activationRanges_ = new QComboBox(this);
+    activationRanges_->setObjectName(QStringLiteral("exportActivationCalibration"));
+    activationRanges_->addItem(tr("MSE search"), QStringLiteral("mse"));
+    activationRanges_->addItem(tr("Percentile (99.99)"), QStringLiteral("percentile"));
+    activationRanges_->addItem(tr("Min-max"), QStringLiteral("minmax"));
+    activationRanges_->setToolTip(tr("How each layer input's range is chosen on the calibration clips; layers whose "
+                                     "input channels carry outliers are quantized per embedding group"));
+    form->addRow(tr("Activation ranges"), activationRanges_);
+
+    clips_ = new QSpinBox(this);
+    clips_->setObjectName(QStringLiteral("exportCalibrationClips"));
+    clips_->setRange(1, 100000);
+    clips_->setSuffix(tr(" per speaker"));
+    clips_->setToolTip(tr("Clips of each calibration speaker the activation ranges are measured on"));
+    form->addRow(tr("Calibration clips"), clips_);
+
+    note_ = new QLabel(this);
+    note_->setObjectName(QStringLiteral("exportNote"));
+    note_->setWordWrap(true);
+    form->addRow(QString(), note_);
+
+    buttons_ = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
+    buttons_->button(QDialogButtonBox::Ok)->setText(tr("Export"));
+    form->addRow(buttons_);
+
+    connect(buttons_, &QDialogButtonBox::accepted, this, &QDialog::accept);
+    connect(buttons_, &QDialogButtonBox::rejected, this, &QDialog::reject);
+    connect(browse, &QPushButton::clicked, this, &ModelExportDialog::browse);
+    connect(folder_, &QLineEdit::textChanged, this, &ModelExportDialog::validate);
+    connect(bits_, &QSpinBox::valueChanged, this, &ModelExportDialog::onBitsChanged);
+    setSettings({});
+}
+
+ModelExportSettings ModelExportDialog::settings() const {
+    ModelExportSettings s;
+    const QString text = folder_->text().trimmed();
+    s.folder = text.isEmpty() ? QString() : QDir::cleanPath(QFileInfo(text).absoluteFilePath());
+    s.activationBits = bits_->value();
+    s.calibrationClips = clips_->value();
+    s.weightCalibration = weightRanges_->currentData().toString();
+    s.activationCalibration = activationRanges_->currentData().toString();
+    return s;
+}
+
+void ModelExportDialog::setSettings(const ModelExportSettings& s) {
+    folder_->setText(QDir::toNativeSeparators(s.folder));
+    lastBits_ = s.activationBits == 1 ? 2 : s.activationBits;
+    bits_->setValue(lastBits_);
+    clips_->setValue(s.calibrationClips);
+    auto choose = [](QComboBox* box, const QString& value) {
+        const int i = box->findData(value);
+        box->setCurrentIndex(i < 0 ? 0 : i);  // an unknown stored name falls back to the default
+    };
+    choose(weightRanges_, s.weightCalibration);
+    choose(activationRanges_, s.activationCalibration);
+    validate();
+}
+
+QString ModelExportDialog::folderProblem(const QString& folder, bool* replaces) {
+    if (replaces) *replaces = false;
+    if (folder.trimmed().isEmpty()) return tr("Choose an output folder.");
+    const QFileInfo info(folder);
+    if (!info.exists()) return {};
+    if (!info.isDir()) return tr("%1 is a file, not a folder.").arg(QDir::toNativeSeparators(folder));
+    const QDir dir(folder);
+    if (dir.isEmpty(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden)) return {};
+    // The export replaces the folder as a whole: only an earlier export may be replaced.
+    if (dir.exists(QStringLiteral("encodings.json")) && dir.exists(QStringLiteral("model.pt"))) {
+        if (replaces) *replaces = true;
+        return {};
+    }
+    return tr("%1 already holds other files; the export replaces its folder as a whole, so choose a new or empty one.")
+        .arg(QDir::toNativeSeparators(folder));
+}
+
+void ModelExportDialog::browse() {
+    const QString start = folder_->text().isEmpty() ? QDir::homePath() : QFileInfo(folder_->text()).path();
+    const QString chosen = QFileDialog::getExistingDirectory(this, tr("Export the quantized model into"), start);
+    if (!chosen.isEmpty()) folder_->setText(QDir::toNativeSeparators(chosen));
+}
+
+void ModelExportDialog::onBitsChanged(int bits) {
+    // 1-bit activations are not offered: stepping over 1 goes from off to 2 bits and back.
+    if (bits == 1) {
+        const QSignalBlocker block(bits_);
+        bits_->setValue(lastBits_ == 0 ? 2 : 0);
+    }
+    lastBits_ = bits_->value();
+    validate();
+}
+
+void ModelExportDialog::validate() {
+    bool replaces = false;
+    const QString problem = folderProblem(settings().folder, &replaces);
+    QString note;
+    if (!problem.isEmpty()) {
+        note = QStringLiteral("<span style='color:#b03030'>%1</span>").arg(problem.toHtmlEscaped());
+    } else if (replaces) {
+        note = QStringLiteral("<span style='color:#9a6700'>%1</span>")
+                   .arg(tr("This folder holds an earlier export: it will be replaced once the new one is complete.")
+                            .toHtmlEscaped());
+    } else {
+        note = tr("Writes model.pt, weights.safetensors, encodings.json and report.csv; nothing is left behind if "
+                  "the export fails or is cancelled.")
+                   .toHtmlEscaped();
+    }
+    activationRanges_->setEnabled(bits_->value() > 0);
+    if (bits_->value() == 0) note += QStringLiteral("<br>") + tr("Activations stay in float.").toHtmlEscaped();
+    note_->setText(note);
+    buttons_->button(QDialogButtonBox::Ok)->setEnabled(problem.isEmpty());
+}
+
+}  // namespace qs::gui
