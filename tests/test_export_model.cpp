@@ -65,6 +65,27 @@ std::vector<qs::ActivationQuant> perChannelActs(const qs::SpeechModel& m, const 
     return acts;
 }
 
+// Runs a python script on the exported model (argv[1]) that writes its float output to argv[2];
+// returns what it printed and sets *worst to the largest difference from mine.
+QByteArray runStockPyTorch(const QString& script, const std::string& model, const QString& dir,
+                           const std::vector<float>& mine, double* worst) {
+    *worst = INFINITY;
+    QProcess py;
+    py.start("/usr/bin/python3", {"-c", script, QString::fromStdString(model), dir + "/y.bin"});
+    if (!py.waitForFinished(120000) || py.exitCode() != 0) {
+        qWarning("%s", py.readAllStandardError().constData());
+        return {};
+    }
+    QFile f(dir + "/y.bin");
+    if (!f.open(QIODevice::ReadOnly)) return {};
+    const QByteArray bytes = f.readAll();
+    if (std::size_t(bytes.size()) != mine.size() * sizeof(float)) return {};
+    const float* y = reinterpret_cast<const float*>(bytes.constData());
+    *worst = 0;
+    for (std::size_t i = 0; i < mine.size(); ++i) *worst = std::max(*worst, double(std::fabs(y[i] - mine[i])));
+    return py.readAllStandardOutput().trimmed();
+}
+
 }  // namespace
 
 class TestExportModel : public QObject {
@@ -111,18 +132,8 @@ private Q_SLOTS:
             "y = y[0] if isinstance(y, tuple) else y\n"
             "open(sys.argv[2], 'wb').write(y.contiguous().numpy().tobytes())\n"
             "print(json.loads(files['model.json'])['quantscope']['bits'])\n");
-        QProcess py;
-        py.start("/usr/bin/python3", {"-c", script, QString::fromStdString(out), dir.path() + "/y.bin"});
-        QVERIFY(py.waitForFinished(120000));
-        QVERIFY2(py.exitCode() == 0, py.readAllStandardError().constData());
-        QCOMPARE(py.readAllStandardOutput().trimmed(), QByteArray("4"));
-        QFile f(dir.path() + "/y.bin");
-        QVERIFY(f.open(QIODevice::ReadOnly));
-        const QByteArray bytes = f.readAll();
-        QCOMPARE(std::size_t(bytes.size()), mine.values.size() * sizeof(float));
-        const float* y = reinterpret_cast<const float*>(bytes.constData());
         double worst = 0;
-        for (std::size_t i = 0; i < mine.values.size(); ++i) worst = std::max(worst, double(std::fabs(y[i] - mine.values[i])));
+        QCOMPARE(runStockPyTorch(script, out, dir.path(), mine.values, &worst), QByteArray("4"));
         // The probe differs from the C++ one only by float rounding of the sine; the same operators run.
         QVERIFY2(worst < 1e-3, qPrintable(QString::number(worst)));
     }
@@ -162,22 +173,12 @@ private Q_SLOTS:
             "    y = m(x)\n"
             "y = y[0] if isinstance(y, tuple) else y\n"
             "open(sys.argv[2], 'wb').write(y.contiguous().numpy().tobytes())\n");
-        QProcess py;
-        py.start("/usr/bin/python3", {"-c", script, QString::fromStdString(out), dir.path() + "/y.bin"});
-        QVERIFY(py.waitForFinished(120000));
-        QVERIFY2(py.exitCode() == 0, py.readAllStandardError().constData());
-        const QList<QByteArray> counts = py.readAllStandardOutput().trimmed().split(' ');
+        double worst = 0;
+        const QList<QByteArray> counts = runStockPyTorch(script, out, dir.path(), mine.values, &worst).split(' ');
         QCOMPARE(counts.size(), 2);
         // One operator per call site: a shared layer has several.
         QVERIFY(std::size_t(counts[0].toInt()) >= perChannel);
         QVERIFY(std::size_t(counts[1].toInt()) >= plan.acts.size() - perChannel);
-        QFile f(dir.path() + "/y.bin");
-        QVERIFY(f.open(QIODevice::ReadOnly));
-        const QByteArray bytes = f.readAll();
-        QCOMPARE(std::size_t(bytes.size()), mine.values.size() * sizeof(float));
-        const float* y = reinterpret_cast<const float*>(bytes.constData());
-        double worst = 0;
-        for (std::size_t i = 0; i < mine.values.size(); ++i) worst = std::max(worst, double(std::fabs(y[i] - mine.values[i])));
         QVERIFY2(worst < 1e-3, qPrintable(QString::number(worst)));
     }
 

@@ -22,6 +22,7 @@
 #include "app/gui/studio_state.h"
 #include "core/audio_corpus.h"
 #include "tests/support/audio_files.h"
+#include "tests/support/gui_wait.h"
 #include "widgets/allocation_view.h"
 #include "widgets/audio_panel.h"
 #include "widgets/budget_panel.h"
@@ -43,16 +44,7 @@ void writeSpeakers(const QString& root, int speakers, int clips, double seconds)
                             test::AudioFormat::Wav16, 16000, 1, seconds, 200.0 + 70 * s + 13 * k, 0.3);
 }
 
-bool waitIdle(MainWindow* w, int ms = 60000) {
-    QElapsedTimer t;
-    t.start();
-    while (t.elapsed() < ms) {
-        QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
-        if (!w->isBusy()) return true;
-        QTest::qWait(10);
-    }
-    return false;
-}
+using test::waitIdle;
 
 }  // namespace
 

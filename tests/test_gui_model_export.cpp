@@ -29,6 +29,7 @@
 #include "app/gui/studio_state.h"
 #include "core/speech_model.h"
 #include "tests/support/audio_files.h"
+#include "tests/support/gui_wait.h"
 #include "widgets/budget_panel.h"
 #include "widgets/model_export_dialog.h"
 
@@ -37,16 +38,7 @@ using namespace qs::gui;
 
 namespace {
 
-bool waitIdle(MainWindow* w, int ms = 120000) {
-    QElapsedTimer t;
-    t.start();
-    while (t.elapsed() < ms) {
-        QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
-        if (!w->isBusy()) return true;
-        QTest::qWait(10);
-    }
-    return false;
-}
+using test::waitIdle;
 
 QStringList tmpSiblings(const QString& folder) {
     const QFileInfo info(folder);

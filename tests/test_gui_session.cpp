@@ -16,6 +16,7 @@
 #include "app/gui/studio_state.h"
 #include "core/json_io.h"
 #include "tests/support/audio_files.h"
+#include "tests/support/gui_wait.h"
 #include "widgets/allocation_view.h"
 #include "widgets/audio_panel.h"
 #include "widgets/budget_panel.h"
@@ -30,16 +31,7 @@ using namespace qs::gui;
 
 namespace {
 
-bool waitIdle(MainWindow* w, int ms = 60000) {
-    QElapsedTimer t;
-    t.start();
-    while (t.elapsed() < ms) {
-        QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
-        if (!w->isBusy()) return true;
-        QTest::qWait(10);
-    }
-    return false;
-}
+using test::waitIdle;
 
 void compareStats(const StatsSummary& a, const StatsSummary& b) {
     QCOMPARE(a.count, b.count);
