@@ -10,13 +10,7 @@ bash "$root/scripts/build.sh"
 
 model=$root/resources/demo/model.pt
 audio=$root/resources/demo/audio
-if [ ! -f "$model" ]; then  # demo assets not generated yet: the small fixture model
-  model=$root/tests/fixtures/w2v2_traced.pt
-  audio=${audio_fallback:-/tmp/quantscope-demo-audio}
-  mkdir -p "$audio/speaker_a" "$audio/speaker_b"
-  espeak-ng -v en-us+f3 -w "$audio/speaker_a/a.wav" "set a timer for five minutes"
-  espeak-ng -v en-gb+m3 -w "$audio/speaker_b/b.wav" "call three one four one five"
-fi
+[ -f "$model" ] || { echo "demo.sh: $model is missing: run tools/make_demo.py (see resources/demo/README.md)" >&2; exit 1; }
 
 if [ -n "${DISPLAY:-}" ] && [ "${CI:-}" != "true" ] && [ -x "$build/app/quantscope" ]; then
   exec "$build/app/quantscope" --model "$model" --audio "$audio" --analyze
@@ -27,7 +21,8 @@ mkdir -p "$out"
 cli=$build/app/quantscope-cli
 "$cli" analyze --model "$model" --audio "$audio" --distance-clips 2 --out "$out/analysis.json"
 size=$(/usr/bin/python3 -c "import json,sys; print(round(json.load(open(sys.argv[1]))['model']['size_mb'], 3))" "$out/analysis.json")
-target=$(/usr/bin/python3 -c "print(round($size * 0.25, 3))")  # a quarter of the float size: ~8 bits
+fraction=${QUANTSCOPE_DEMO_FRACTION:-0.16}  # about 5 bits per weight on average
+target=$(/usr/bin/python3 -c "print(round($size * $fraction, 3))")
 "$cli" allocate --analysis "$out/analysis.json" --target-mb "$target" --out "$out/allocation.json"
 "$cli" export --model "$model" --analysis "$out/analysis.json" --allocation "$out/allocation.json" --out "$out/quantized"
 "$cli" evaluate --model "$model" --quantized "$out/quantized" --audio "$audio" --out "$out/evaluation.json"
@@ -37,3 +32,10 @@ echo "  analysis.json    per-layer activation statistics per speaker, distance s
 echo "  allocation.json  bits per layer for a ${target} MB budget (float model: ${size} MB)"
 echo "  quantized/       model.pt, weights.safetensors, encodings.json, report.csv"
 echo "  evaluation.json  float vs quantized per speaker: SQNR, KL, WER/CER"
+/usr/bin/python3 - "$out/evaluation.json" <<'PY'
+import json, sys
+a = json.load(open(sys.argv[1]))["all"]
+pct = lambda v: "-" if v is None else f"{100 * v:.1f}%"
+print(f"  all voices: WER float {pct(a['wer_float'])}, quantized {pct(a['wer_quantized'])}; "
+      f"quantized vs float transcripts {pct(a['wer_vs_float'])}; output SQNR {a['sqnr_db']:.1f} dB")
+PY
