@@ -92,6 +92,7 @@ private slots:
     void clickingABarSelectsTheLayerEverywhere();
     void comparisonMatchesCoreCurves();
     void sliderStaysLiveOnALargeModel();
+    void hiddenFiguresRedrawWhenShown();
 
 private:
     QTemporaryDir dir_;
@@ -353,6 +354,29 @@ void TestGuiBudget::sliderStaysLiveOnALargeModel() {
     // A figure, not a pass/fail bound: timing belongs in benchmarks, and CI machines are shared.
     qInfo("large model: %.1f ms per slider step (200 layers, 16 speakers, every figure redrawn)", perStep);
     QCOMPARE(window_->allocationView()->bits(), window_->budget()->bits(kAllSpeakers));
+}
+
+// Figures in background tabs skip the redraws of live updates (slider drags, partial analyses) and
+// redraw once, with the current data, when their tab comes to the front.
+void TestGuiBudget::hiddenFiguresRedrawWhenShown() {
+    window_->showFigure(QStringLiteral("allocation"));
+    FigureView* sensitivity = window_->sensitivityView();
+    QVERIFY(!sensitivity->isVisible());
+    QSignalSpy hiddenReplots(sensitivity->plot(), &QCustomPlot::afterReplot);
+    QSignalSpy shownReplots(window_->allocationView()->plot(), &QCustomPlot::afterReplot);
+    QSlider* slider = window_->budgetPanel()->slider();
+    for (int p = 200; p <= 800; p += 100) {
+        slider->setValue(p);
+        QCoreApplication::processEvents();
+    }
+    QVERIFY(shownReplots.count() >= 1);
+    QCOMPARE(hiddenReplots.count(), 0);
+
+    window_->showFigure(QStringLiteral("sensitivity"));
+    QTRY_VERIFY(hiddenReplots.count() >= 1);
+    const std::vector<int> expected =
+        expectedBits(*analysis_, Metric::Median, kAllSpeakers, 2, {}, window_->budgetPanel()->targetAt(800));
+    QCOMPARE(window_->sensitivityView()->shownBits(QStringLiteral("all")), expected);
 }
 
 QTEST_MAIN(TestGuiBudget)

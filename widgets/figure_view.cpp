@@ -80,7 +80,21 @@ void FigureView::setLayerAxisRects(const QList<QCPAxisRect*>& rects, int layers)
     layerCount_ = layers;
 }
 
-void FigureView::replotLater() { plot_->replot(QCustomPlot::rpQueuedReplot); }
+void FigureView::replotLater() {
+    if (!isVisible()) {
+        stale_ = true;
+        return;
+    }
+    plot_->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void FigureView::showEvent(QShowEvent* event) {
+    QWidget::showEvent(event);
+    if (stale_) {
+        stale_ = false;
+        plot_->replot(QCustomPlot::rpQueuedReplot);
+    }
+}
 
 void FigureView::onMousePress(QMouseEvent* event) {
     emit activated();

@@ -51,7 +51,10 @@ protected:
     // Rects whose clicks on the key axis map to layers 0..layers-1 (nearest integer key).
     void setLayerAxisRect(QCPAxisRect* rect, int layers) { setLayerAxisRects({rect}, layers); }
     void setLayerAxisRects(const QList<QCPAxisRect*>& rects, int layers);
+    // Redraws on the next event-loop turn; a figure that is not on screen (a background tab) only
+    // redraws when it is shown, so live updates cost nothing for the figures nobody is looking at.
     void replotLater();
+    void showEvent(QShowEvent* event) override;
 
 private:
     void onMousePress(QMouseEvent* event);
@@ -63,6 +66,7 @@ private:
     QLabel* subtitle_ = nullptr;
     QList<QCPAxisRect*> layerRects_;
     int layerCount_ = 0;
+    bool stale_ = false;  // changed while hidden
 };
 
 }  // namespace qs::gui
