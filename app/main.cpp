@@ -2,6 +2,10 @@
 //   quantscope [--model M.pt] [--audio DIR ...] [--analyze] [--session FILE]
 //              [--distances] [--screenshot FILE] [--export-figures DIR] [--size WxH] [--select-layer N]
 //              [--show FIGURE] [--export-model DIR] [--export-dialog]
+//              [--analysis analysis.json [--allocation allocation.json]]
+//              [--figure-format png|pdf] [--figure-size WxH] [--figure-dpi N]
+// --analysis shows saved results without model or audio; with --export-figures it is the headless
+// figure renderer behind `quantscope-cli figures`.
 #include <QAction>
 #include <QApplication>
 #include <QCommandLineParser>
@@ -20,6 +24,9 @@
 
 #include "app/gui/main_window.h"
 #include "app/gui/studio_state.h"
+#include "core/allocation_io.h"
+#include "core/analysis.h"
+#include "core/errors.h"
 
 namespace {
 
@@ -73,7 +80,8 @@ void whenExportable(qs::gui::MainWindow* window, std::function<void()> run) {
 
 // Waits until every background job is done and the figures have settled, then writes a picture
 // of the window and quits. Used for the README screenshot and for looking at the GUI headless.
-void scheduleScreenshot(qs::gui::MainWindow* window, const QString& path, const QString& figuresDir, int delayMs) {
+void scheduleScreenshot(qs::gui::MainWindow* window, const QString& path, const QString& figuresDir,
+                        const qs::gui::FigureExportOptions& figureOptions, int delayMs) {
     auto* timer = new QTimer(window);
     auto* clock = new QElapsedTimer;
     auto* quietSince = new QElapsedTimer;
@@ -91,8 +99,12 @@ void scheduleScreenshot(qs::gui::MainWindow* window, const QString& path, const 
         bool ok = true;
         if (!figuresDir.isEmpty()) {
             QString error;
-            ok = window->exportAllFigures(figuresDir, {}, &error);
+            ok = window->exportAllFigures(figuresDir, figureOptions, &error);
             if (!ok) std::fprintf(stderr, "quantscope: %s\n", qPrintable(error));
+            const QString ext = figureOptions.format == qs::gui::FigureExportOptions::Format::Pdf ? "pdf" : "png";
+            if (ok)
+                for (qs::gui::FigureView* f : window->figures())
+                    std::printf("%s\n", qPrintable(QDir(figuresDir).absoluteFilePath(f->figureId() + "." + ext)));
         }
         if (!path.isEmpty()) {
             ok = grabWithDialogs(window).save(path) && ok;
@@ -149,9 +161,52 @@ int main(int argc, char** argv) {
                                          QStringLiteral("DIR"));
     const QCommandLineOption exportDialog(QStringLiteral("export-dialog"),
                                           QStringLiteral("Once the analysis is in, open the quantized-model export dialog."));
+    const QCommandLineOption savedAnalysis(QStringLiteral("analysis"),
+                                           QStringLiteral("Show a saved analysis.json (no model or audio needed)."),
+                                           QStringLiteral("FILE"));
+    const QCommandLineOption savedAllocation(QStringLiteral("allocation"),
+                                             QStringLiteral("With --analysis: the budget, metric, order, floor, speaker "
+                                                            "and excluded layers of this allocation.json."),
+                                             QStringLiteral("FILE"));
+    const QCommandLineOption figureFormat(QStringLiteral("figure-format"),
+                                          QStringLiteral("Format of --export-figures: png (default) or pdf."),
+                                          QStringLiteral("png|pdf"), QStringLiteral("png"));
+    const QCommandLineOption figureSize(QStringLiteral("figure-size"),
+                                        QStringLiteral("Size of exported figures (default 1200x600)."), QStringLiteral("WxH"));
+    const QCommandLineOption figureDpi(QStringLiteral("figure-dpi"),
+                                       QStringLiteral("Resolution of exported PNG figures (default 150)."), QStringLiteral("N"));
     parser.addOptions({model, audio, analyze, session, screenshot, size, layer, figures, show, distances, delay, exportModel,
-                       exportDialog});
+                       exportDialog, savedAnalysis, savedAllocation, figureFormat, figureSize, figureDpi});
     parser.process(app);
+
+    // Figure options are checked before anything else, so a typo fails at once.
+    qs::gui::FigureExportOptions figureOptions;
+    {
+        const QString format = parser.value(figureFormat).toLower();
+        if (format != QLatin1String("png") && format != QLatin1String("pdf")) {
+            std::fprintf(stderr, "quantscope: --figure-format must be png or pdf, not '%s'\n", qPrintable(format));
+            return 2;
+        }
+        figureOptions.format = format == QLatin1String("pdf") ? qs::gui::FigureExportOptions::Format::Pdf
+                                                              : qs::gui::FigureExportOptions::Format::Png;
+        if (parser.isSet(figureSize)) {
+            const QStringList wh = parser.value(figureSize).split(QLatin1Char('x'));
+            bool okW = false, okH = false;
+            if (wh.size() == 2) figureOptions.width = wh[0].toInt(&okW), figureOptions.height = wh[1].toInt(&okH);
+            if (!okW || !okH) {
+                std::fprintf(stderr, "quantscope: --figure-size must be WIDTHxHEIGHT, e.g. 1200x600\n");
+                return 2;
+            }
+        }
+        if (parser.isSet(figureDpi)) {
+            bool ok = false;
+            figureOptions.dpi = parser.value(figureDpi).toInt(&ok);
+            if (!ok) {
+                std::fprintf(stderr, "quantscope: --figure-dpi must be a whole number\n");
+                return 2;
+            }
+        }
+    }
 
     qs::gui::MainWindow window;
     if (parser.isSet(size)) {
@@ -165,6 +220,22 @@ int main(int argc, char** argv) {
     if (parser.isSet(session)) {
         QString error;
         if (!window.openSessionFrom(parser.value(session), &error)) {
+            std::fprintf(stderr, "quantscope: %s\n", qPrintable(error));
+            if (batch) return 1;
+        }
+    }
+    if (parser.isSet(savedAnalysis)) {
+        QString error;
+        try {
+            auto analysis = std::make_shared<const qs::Analysis>(qs::loadAnalysis(parser.value(savedAnalysis).toStdString()));
+            std::unique_ptr<qs::Allocation> allocation;
+            if (parser.isSet(savedAllocation))
+                allocation = std::make_unique<qs::Allocation>(qs::loadAllocation(parser.value(savedAllocation).toStdString()));
+            window.showSavedResults(analysis, allocation.get(), &error);
+        } catch (const qs::Error& e) {
+            error = QString::fromUtf8(e.what());
+        }
+        if (!error.isEmpty()) {
             std::fprintf(stderr, "quantscope: %s\n", qPrintable(error));
             if (batch) return 1;
         }
@@ -196,6 +267,6 @@ int main(int argc, char** argv) {
     if (parser.isSet(exportDialog)) whenExportable(&window, [&window] { window.exportModelInteractive(); });
     if (batch)
         scheduleScreenshot(&window, parser.isSet(screenshot) ? QFileInfo(parser.value(screenshot)).absoluteFilePath() : QString(),
-                           parser.value(figures), parser.value(delay).toInt());
+                           parser.value(figures), figureOptions, parser.value(delay).toInt());
     return app.exec();
 }

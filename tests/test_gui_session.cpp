@@ -14,7 +14,10 @@
 #include "app/gui/main_window.h"
 #include "app/gui/session.h"
 #include "app/gui/studio_state.h"
+#include "core/allocation.h"
+#include "core/analyzer.h"
 #include "core/json_io.h"
+#include "core/speech_model.h"
 #include "tests/support/audio_files.h"
 #include "tests/support/gui_wait.h"
 #include "widgets/allocation_view.h"
@@ -54,6 +57,7 @@ private slots:
     void roundTripRestoresEverything();
     void movedProjectResolvesRelativePaths();
     void brokenFilesAreOneMessage();
+    void savedResultsShowTheAllocation();
 
 private:
     QTemporaryDir dir_;
@@ -198,6 +202,42 @@ void TestGuiSession::brokenFilesAreOneMessage() {
     QVERIFY(!w.openSessionFrom(dir_.filePath(QStringLiteral("absent.json")), &error));
     QVERIFY(!w.state()->analysis());
     QVERIFY(w.sessionPath().isEmpty());
+}
+
+// analysis.json + allocation.json (what quantscope-cli figures draws): the views show exactly the
+// allocation's bits, with its metric, floor, speaker and excluded layers, without model or audio.
+void TestGuiSession::savedResultsShowTheAllocation() {
+    const Analysis analysis = [&] {
+        const SpeechModel model = SpeechModel::load(QS_FIXTURES_DIR "/w2v2_traced.pt");
+        return analyze(model, AudioCorpus::scan(audio_.toStdString()));
+    }();
+    AllocationRequest r;
+    r.targetMb = analysis.model.sizeMb() * 0.3;
+    r.metric = Metric::Max;
+    r.speaker = "v1";
+    r.settings.minBits = 3;
+    r.settings.include.assign(analysis.layers.size(), true);
+    r.settings.include[2] = false;
+    const Allocation allocation = allocateAnalysis(analysis, r);
+
+    MainWindow w;
+    w.setInteractive(false);
+    w.show();
+    QString error;
+    QVERIFY2(w.showSavedResults(std::make_shared<const Analysis>(analysis), &allocation, &error), qPrintable(error));
+    QVERIFY(waitIdle(&w));
+    QVERIFY(!w.state()->model());
+    QCOMPARE(w.budgetPanel()->metric(), QStringLiteral("max"));
+    QCOMPARE(w.budgetPanel()->minBits(), 3);
+    QCOMPARE(w.budgetPanel()->speaker(), QStringLiteral("v1"));
+    QCOMPARE(w.budget()->target(), allocation.targetMb);
+    QCOMPARE(w.modelPanel()->layerModel()->included()[2], false);
+    QCOMPARE(w.allocationView()->bits(), allocation.bits());
+
+    Allocation foreign = allocation;
+    foreign.layers.pop_back();
+    QVERIFY(!w.showSavedResults(std::make_shared<const Analysis>(analysis), &foreign, &error));
+    QVERIFY(error.contains(QStringLiteral("different models")));
 }
 
 QTEST_MAIN(TestGuiSession)

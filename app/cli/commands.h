@@ -11,5 +11,6 @@ int runAnalyze(const std::vector<std::string>& args);
 int runAllocate(const std::vector<std::string>& args);
 int runEvaluate(const std::vector<std::string>& args);
 int runExport(const std::vector<std::string>& args);
+int runFigures(const std::vector<std::string>& args);
 
 }  // namespace qs::cli

@@ -24,7 +24,11 @@ const char* kUsage =
     "  export    --model M.pt --analysis analysis.json --allocation allocation.json --out DIR\n"
     "            [--audio DIR] [--calibration-clips N] [--threads N]\n"
     "            [--weight-calibration mse|cosine|minmax] [--weight-granularity channel|tensor|group]\n"
-    "            [--weight-group-size N] [--clip-candidates N] [--activation-bits N]\n";
+    "            [--weight-group-size N] [--clip-candidates N] [--activation-bits N]\n"
+    "            [--activation-calibration mse|percentile|minmax] [--activation-percentile P]\n"
+    "            [--activation-groups K] [--outlier-ratio R] [--activation-groups-all]\n"
+    "  figures   --analysis analysis.json [--allocation allocation.json] [--format png|pdf]\n"
+    "            [--width W] [--height H] [--dpi N] --out DIR\n";
 
 struct Command {
     const char* name;
@@ -36,6 +40,7 @@ const Command kCommands[] = {
     {"allocate", qs::cli::runAllocate},
     {"evaluate", qs::cli::runEvaluate},
     {"export", qs::cli::runExport},
+    {"figures", qs::cli::runFigures},
 };
 
 }  // namespace

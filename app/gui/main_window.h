@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "app/gui/session.h"
+#include "core/allocation.h"
 #include "widgets/figure_view.h"
 #include "widgets/model_export_dialog.h"
 
@@ -64,6 +65,11 @@ public:
     void setMaxClipsPerSpeaker(int n);  // 0: every clip
     bool saveSessionTo(const QString& path, QString* error = nullptr);
     bool openSessionFrom(const QString& path, QString* error = nullptr);
+    // Shows a saved analysis (analysis.json) without its model or audio, with allocation's budget,
+    // metric, order, floor, speaker and excluded layers when given (allocation.json), so that the
+    // figures can be drawn and exported headless. The allocation's layers must be the analysis's.
+    bool showSavedResults(std::shared_ptr<const Analysis> analysis, const Allocation* allocation,
+                          QString* error = nullptr);
     bool exportFigure(const QString& figureId, const QString& path, const FigureExportOptions& options,
                       QString* error = nullptr);
     bool exportAllFigures(const QString& folder, const FigureExportOptions& options, QString* error = nullptr);

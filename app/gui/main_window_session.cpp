@@ -89,6 +89,39 @@ bool MainWindow::openSessionFrom(const QString& path, QString* error) {
     return true;
 }
 
+bool MainWindow::showSavedResults(std::shared_ptr<const Analysis> analysis, const Allocation* allocation,
+                                  QString* error) {
+    if (analysis_->isRunning()) {
+        if (error) *error = tr("Cancel the running analysis before showing saved results.");
+        return false;
+    }
+    if (!analysis) {
+        if (error) *error = tr("no analysis to show");
+        return false;
+    }
+    Session s;
+    s.analysis = analysis;
+    if (allocation) {
+        bool same = allocation->layers.size() == analysis->layers.size();
+        for (std::size_t l = 0; same && l < analysis->layers.size(); ++l)
+            same = allocation->layers[l].name == analysis->layers[l].info.name;
+        if (!same) {
+            if (error) *error = tr("the allocation's layers are not the analysis's: were they made from different models?");
+            return false;
+        }
+        s.targetMb = allocation->targetMb;
+        s.metric = QString::fromStdString(metricName(allocation->metric));
+        s.order = QString::fromStdString(orderName(allocation->order));
+        s.minBits = allocation->minBits;
+        s.speaker = QString::fromStdString(allocation->speaker);
+        for (const LayerBits& l : allocation->layers)
+            if (!l.included) s.excludedLayers << QString::fromStdString(l.name);
+    }
+    sessionPath_.clear();
+    applySession(s);
+    return true;
+}
+
 void MainWindow::applySession(const Session& s) {
     // Audio and model first: they load in the background and find their places when they arrive.
     for (const QString& f : audioPanel_->folders()) state_->removeAudioFolder(f);
