@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <memory>
 #include <mutex>
 #include <numeric>
@@ -10,6 +9,7 @@
 #include "core/activation_range_search.h"
 #include "core/activation_stats.h"
 #include "core/clip_runner.h"
+#include "core/number_text.h"
 #include "core/errors.h"
 
 namespace qs {
@@ -159,16 +159,10 @@ void finishGroups(ActivationEncoding& e, const GroupValues& v, const ActivationC
     e.groupMse = count > 0 ? sum / count : 0.0;
 }
 
-std::string formatNumber(double v) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%g", v);
-    return buf;
-}
-
 void checkOptions(const ActivationCalibrationOptions& o) {
     if (o.bits < 2 || o.bits > 16) throw InputError("activation bits must be 2..16, not " + std::to_string(o.bits));
     if (!(o.percentile >= 50.0 && o.percentile <= 100.0))
-        throw InputError("the activation percentile must be in [50, 100], not " + formatNumber(o.percentile));
+        throw InputError("the activation percentile must be in [50, 100], not " + numberText(o.percentile));
     if (o.groups < 0) throw InputError("the number of activation groups must be 0 (off) or more");
     if (!(o.outlierRatio >= 1.0) || !std::isfinite(o.outlierRatio))
         throw InputError("the outlier ratio must be a finite number >= 1");

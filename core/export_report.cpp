@@ -1,13 +1,13 @@
 #include "core/export_report.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <fstream>
 #include <sstream>
 
 #include "core/errors.h"
 #include "core/evaluation.h"
 #include "core/json_io.h"
+#include "core/number_text.h"
 
 namespace qs {
 namespace {
@@ -45,13 +45,7 @@ std::vector<std::string> parseRecord(const std::string& t, std::size_t& pos, boo
     return fields;
 }
 
-std::string number(double v, const char* format = "%.6g") {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, format, v);
-    return buf;
-}
-
-std::string rate(const ErrorCounts& c) { return c.referenceLength > 0 ? number(c.rate(), "%.6f") : ""; }
+std::string rate(const ErrorCounts& c) { return c.referenceLength > 0 ? numberText(c.rate(), "%.6f") : ""; }
 
 }  // namespace
 
@@ -69,8 +63,8 @@ ReportRow evaluationFields(const Evaluation& e) {
             {"cer_float", refs ? rate(a.cerFloat) : ""},
             {"wer_vs_float", e.transcripts ? rate(a.werVsFloat) : ""},
             {"cer_vs_float", e.transcripts ? rate(a.cerVsFloat) : ""},
-            {"sqnr_db", number(a.output.sqnrDb, "%.3f")},
-            {"kl", number(a.output.kl)},
+            {"sqnr_db", numberText(a.output.sqnrDb, "%.3f")},
+            {"kl", numberText(a.output.kl, "%.6g")},
             {"eval_clips", std::to_string(a.clips)},
             {"eval_audio", e.audioRoot}};
 }

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <unistd.h>
@@ -11,6 +10,7 @@
 #include "core/errors.h"
 #include "core/export_report.h"
 #include "core/json_io.h"
+#include "core/number_text.h"
 #include "core/packed_weights.h"
 #include "core/quantizer.h"
 
@@ -20,22 +20,16 @@ namespace {
 
 constexpr int kMaxPackedBits = 16;
 
-// Shortest round-trip-free text of an option value: 99.99, 8, 0.5.
-std::string num(double v) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%g", v);
-    return buf;
-}
 
 // "asymmetric per_tensor mse, per_embedding_group (6) where max/median channel range > 8".
 std::string activationQuantizerName(const ExportOptions& o) {
     if (o.activationBits <= 0) return "none";
     const ActivationCalibrationOptions& a = o.activations;
     std::string name = "asymmetric per_tensor " + activationRangeName(a.method);
-    if (a.method == ActivationRange::Percentile) name += " " + num(a.percentile);
+    if (a.method == ActivationRange::Percentile) name += " " + numberText(a.percentile);
     if (a.groups > 0)
         name += ", per_embedding_group (" + std::to_string(a.groups) + ")" +
-                (a.groupsAllLayers ? " on every layer" : " where max/median channel range > " + num(a.outlierRatio));
+                (a.groupsAllLayers ? " on every layer" : " where max/median channel range > " + numberText(a.outlierRatio));
     return name;
 }
 
@@ -137,7 +131,7 @@ ReportRow reportRow(const Analysis& analysis, const Allocation& a, const ExportS
         {"clip_candidates", w.method == WeightRange::MinMax ? "" : std::to_string(w.candidates)},
         {"activation_calibration", o.activationBits > 0 ? activationRangeName(o.activations.method) : "none"},
         {"activation_percentile",
-         o.activationBits > 0 && o.activations.method == ActivationRange::Percentile ? num(o.activations.percentile) : ""},
+         o.activationBits > 0 && o.activations.method == ActivationRange::Percentile ? numberText(o.activations.percentile) : ""},
         {"activation_groups", o.activationBits > 0 ? std::to_string(o.activations.groups) : ""},
         {"activation_grouped_layers", o.activationBits > 0 ? std::to_string(s.groupedLayers) : ""},
         {"activation_bits", std::to_string(o.activationBits)}, {"calibration_clips", std::to_string(s.calibrationClips)},
