@@ -78,10 +78,11 @@ bool ExportController::start(const ExportRequest& request) {
     } else if (request.weightCalibration == QLatin1String("cosine") && request.audioFolder.isEmpty()) {
         problem = tr("the output cosine weight search needs the analysed audio: add its folder, or choose MSE search");
     }
+    ExportOptions options;  // granularity, candidates, percentile, groups: core's defaults
     if (problem.isEmpty()) {
         try {  // the names come from the dialog or stored settings
-            parseWeightRange(request.weightCalibration.toStdString());
-            parseActivationRange(request.activationCalibration.toStdString());
+            options.weights.method = parseWeightRange(request.weightCalibration.toStdString());
+            options.activations.method = parseActivationRange(request.activationCalibration.toStdString());
         } catch (const Error& e) {
             problem = QString::fromStdString(e.what());
         }
@@ -103,9 +104,6 @@ bool ExportController::start(const ExportRequest& request) {
     const Allocation allocation = request.allocation;
     const std::string folder = request.audioFolder.toStdString();
     const std::string outDir = request.outDir.toStdString();
-    ExportOptions options;  // granularity, candidates, percentile, groups: core's defaults
-    options.weights.method = parseWeightRange(request.weightCalibration.toStdString());
-    options.activations.method = parseActivationRange(request.activationCalibration.toStdString());
     options.activationBits = request.activationBits;
     options.calibrationClips = request.calibrationClips;
     options.threads = request.threads;
