@@ -2,12 +2,14 @@
 // model export run (issue 6: no stall over 50 ms). A 5 ms timer on the GUI thread records the gap
 // between its ticks; the longest gaps are the worst stalls a user would feel.
 //
-//   QT_QPA_PLATFORM=offscreen bench_gui_stall --model M.pt --audio DIR [--out DIR] [--slow MS]
+//   QT_QPA_PLATFORM=offscreen bench_gui_stall --model M.pt --audio DIR [--out DIR] [--slow MS] [--tick MS]
 //
 // Prints, per phase, the number of ticks, the longest gap, the 99th percentile gap and how many gaps
 // exceeded 50 ms. The export goes to --out (default: a temporary folder, removed afterwards). With
 // --slow, every event the GUI thread took longer than MS milliseconds to handle is listed (receiver
 // class and name, event type): where a stall comes from, as opposed to the CPU being busy elsewhere.
+// --tick sets the probe timer's interval (5 ms); a long tick measures the jobs' own duration with
+// the GUI thread nearly idle.
 #include <QApplication>
 #include <QElapsedTimer>
 #include <QEvent>
@@ -54,11 +56,11 @@ struct Gaps {
 };
 
 // Turns the event loop until busy() is false (after it has been true once) or ms pass, recording gaps.
-void record(QApplication& app, qs::gui::MainWindow& w, const char* phase, int ms) {
+void record(QApplication& app, qs::gui::MainWindow& w, const char* phase, int ms, int tickMs) {
     Gaps g;
     g.clock.start();
     QTimer timer;
-    timer.setInterval(5);
+    timer.setInterval(tickMs);
     QObject::connect(&timer, &QTimer::timeout, [&] {
         const qint64 now = g.clock.elapsed();
         g.gaps.push_back(now - g.last);
@@ -66,7 +68,7 @@ void record(QApplication& app, qs::gui::MainWindow& w, const char* phase, int ms
     });
     timer.start();
     while (g.clock.elapsed() < ms) {
-        app.processEvents(QEventLoop::WaitForMoreEvents, 5);
+        app.processEvents(QEventLoop::WaitForMoreEvents, tickMs);
         if (!w.isBusy() && g.clock.elapsed() > 200) break;
     }
     timer.stop();
@@ -91,14 +93,16 @@ void settle(QApplication& app, qs::gui::MainWindow& w) {
 int main(int argc, char** argv) {
     TimingApplication app(argc, argv);
     QString model, audio, out;
+    int tickMs = 5;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!std::strcmp(argv[i], "--model")) model = QString::fromLocal8Bit(argv[i + 1]);
         else if (!std::strcmp(argv[i], "--audio")) audio = QString::fromLocal8Bit(argv[i + 1]);
         else if (!std::strcmp(argv[i], "--out")) out = QString::fromLocal8Bit(argv[i + 1]);
         else if (!std::strcmp(argv[i], "--slow")) app.slowMs = std::atoi(argv[i + 1]);
+        else if (!std::strcmp(argv[i], "--tick")) tickMs = std::max(1, std::atoi(argv[i + 1]));
     }
     if (model.isEmpty() || audio.isEmpty()) {
-        std::fprintf(stderr, "usage: bench_gui_stall --model M.pt --audio DIR [--out DIR] [--slow MS]\n");
+        std::fprintf(stderr, "usage: bench_gui_stall --model M.pt --audio DIR [--out DIR] [--slow MS] [--tick MS]\n");
         return 2;
     }
     QTemporaryDir tmp;
@@ -115,14 +119,14 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "bench_gui_stall: the analysis did not start: %s\n", qPrintable(w.lastError()));
         return 1;
     }
-    record(app, w, "analysis", 600000);
+    record(app, w, "analysis", 600000, tickMs);
     settle(app, w);
     QString error;
     if (!w.exportModelTo({out, 8, 8}, &error)) {
         std::fprintf(stderr, "bench_gui_stall: the export did not start: %s\n", qPrintable(error));
         return 1;
     }
-    record(app, w, "export", 600000);
+    record(app, w, "export", 600000, tickMs);
     settle(app, w);
     if (!w.lastError().isEmpty()) std::fprintf(stderr, "bench_gui_stall: %s\n", qPrintable(w.lastError()));
     return 0;
