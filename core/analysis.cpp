@@ -104,8 +104,9 @@ Analysis analysisFromJson(const json& j) {
 void saveAnalysis(const std::string& path, const Analysis& a) { writeJsonAtomic(path, toJson(a)); }
 
 Analysis loadAnalysis(const std::string& path) {
+    const nlohmann::json j = readJson(path);  // its errors name the file already
     try {
-        return analysisFromJson(readJson(path));
+        return analysisFromJson(j);
     } catch (const InputError& e) {
         const std::string what = e.what();
         if (what.rfind(path, 0) == 0) throw;
