@@ -313,8 +313,11 @@ void TestGuiAnalysis::speakerResultsArriveBeforeTheEnd() {
         int finishedBefore = 0;
         QStringList budgetSpeakers, shownBars, compared;
         QString firstStatus, lastStatus;
+        qint64 atMs = 0;
     };
     QList<Seen> seen;
+    QElapsedTimer clock;
+    clock.start();
     connect(controller, &AnalysisController::speakerFinished, this, [&](std::shared_ptr<const Analysis> partial, const QString& speaker) {
         QCOMPARE(QString::fromStdString(partial->speakers.back().name), speaker);
         Seen s;
@@ -326,6 +329,7 @@ void TestGuiAnalysis::speakerResultsArriveBeforeTheEnd() {
         s.compared = {window_->comparisonView()->speakerA(), window_->comparisonView()->speakerB()};
         s.firstStatus = window_->audioPanel()->speakerStatusText(threeAudio_, QStringLiteral("spk0"));
         s.lastStatus = window_->audioPanel()->speakerStatusText(threeAudio_, QStringLiteral("spk2"));
+        s.atMs = clock.elapsed();
         seen << s;
     });
     QStringList running;  // the audio panel's status of a speaker while its clips go through
@@ -353,6 +357,9 @@ void TestGuiAnalysis::speakerResultsArriveBeforeTheEnd() {
     QVERIFY(!first.lastStatus.contains(QStringLiteral("analysed")));
     QVERIFY(!first.lastStatus.isEmpty());  // queued, or its clips counting
     for (const QString& status : running) QVERIFY2(status.contains(QStringLiteral(" clips")), qPrintable(status));
+    // Each partial result redraws every figure: they are at least kPartialIntervalMs apart.
+    for (int i = 1; i < seen.size(); ++i)
+        QVERIFY(seen[i].atMs - seen[i - 1].atMs >= AnalysisController::kPartialIntervalMs);
 
     // Finished: the complete analysis, every speaker analysed, nothing partial left.
     QVERIFY(!window_->state()->analysisIsPartial());

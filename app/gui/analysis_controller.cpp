@@ -37,6 +37,8 @@ AnalysisController::AnalysisController(QThreadPool* pool, QObject* parent) : QOb
     // The estimate keeps moving between clips, so refresh it on a clock as well.
     ticker_.setInterval(500);
     connect(&ticker_, &QTimer::timeout, this, &AnalysisController::emitProgress);
+    partialTimer_.setSingleShot(true);
+    connect(&partialTimer_, &QTimer::timeout, this, [this] { deliverPartial(run_); });
 }
 
 AnalysisController::~AnalysisController() {
@@ -65,6 +67,8 @@ bool AnalysisController::start(const AnalysisRequest& request) {
         partial_.latest.reset();
         partial_.posted = false;
     }
+    partialTimer_.stop();
+    lastPartial_.invalidate();
     fraction_ = 0.0;
     detail_.clear();
     clock_.start();
@@ -172,6 +176,11 @@ void AnalysisController::reportSpeakerProgress(int run, const QStringList& names
 }
 
 void AnalysisController::deliverPartial(int run) {
+    if (run == run_ && running_ && lastPartial_.isValid() && lastPartial_.elapsed() < kPartialIntervalMs) {
+        // Too soon: the slot stays "posted", so the worker only replaces what the timer will take.
+        if (!partialTimer_.isActive()) partialTimer_.start(int(kPartialIntervalMs - lastPartial_.elapsed()));
+        return;
+    }
     std::shared_ptr<const Analysis> partial;
     {
         std::lock_guard<std::mutex> lock(partial_.mutex);
@@ -180,6 +189,7 @@ void AnalysisController::deliverPartial(int run) {
         partial_.posted = false;
     }
     if (run != run_ || !running_ || !partial || partial->speakers.empty()) return;
+    lastPartial_.start();
     emit speakerFinished(partial, QString::fromStdString(partial->speakers.back().name));
 }
 
@@ -196,6 +206,7 @@ void AnalysisController::emitProgress() {
 
 void AnalysisController::onFinished() {
     ticker_.stop();
+    partialTimer_.stop();
     running_ = false;
     const QFuture<Outcome> future = watcher_.future();
     Outcome out;

@@ -38,6 +38,8 @@ struct AnalysisRequest {
 class AnalysisController : public QObject {
     Q_OBJECT
 public:
+    static constexpr int kPartialIntervalMs = 500;
+
     AnalysisController(QThreadPool* pool, QObject* parent = nullptr);
     ~AnalysisController() override;  // cancels and waits
 
@@ -54,6 +56,8 @@ signals:
     // clipsDone of clipsTotal clips of speaker have been processed (analysed or skipped).
     void speakerProgress(const QString& speaker, int clipsDone, int clipsTotal);
     // The analysis so far, complete for every speaker it lists; finished() follows with the result.
+    // Each one redraws every figure, so they come at most every kPartialIntervalMs (the first at
+    // once, then the latest of those that arrived meanwhile).
     void speakerFinished(std::shared_ptr<const qs::Analysis> partial, const QString& speaker);
     void finished(std::shared_ptr<const qs::Analysis> analysis);
     void failed(const QString& message);
@@ -80,6 +84,8 @@ private:
         bool posted = false;
     };
     PartialSlot partial_;
+    QElapsedTimer lastPartial_;  // since the last speakerFinished of this run
+    QTimer partialTimer_;        // delivers a partial that arrived too soon after the last one
     int run_ = 0;  // numbers the runs, so reports from an earlier one are dropped
 
     QThreadPool* pool_;
