@@ -293,6 +293,38 @@ private Q_SLOTS:
         QVERIFY(enc["activation_encodings"].empty());
     }
 
+    // A clip that cannot be decoded any more (changed after the scan) is skipped and not counted;
+    // when none can be decoded the export is one clear error and writes nothing.
+    void undecodableCalibrationClipsAreSkipped() {
+        Setup s;
+        auto spoil = [&](int i) {
+            QFile f(s.dir.path() + "/audio/ann/c" + QString::number(i) + ".wav");
+            QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+            f.write("not audio any more");
+        };
+        spoil(1);
+        const std::string out = (s.dir.path() + "/export").toStdString();
+        const qs::ExportSummary sum = qs::exportQuantizedModel(s.model, s.analysis, s.allocate(0.3), s.corpus.get(), {}, out);
+        QCOMPARE(sum.calibrationClips, 2);
+        std::ifstream f(out + "/report.csv");
+        std::stringstream t;
+        t << f.rdbuf();
+        for (const auto& [name, value] : qs::parseReportCsv(t.str(), "report.csv"))
+            if (name == "calibration_clips") QCOMPARE(value, std::string("2"));
+
+        spoil(0);
+        spoil(2);
+        const std::string none = (s.dir.path() + "/none").toStdString();
+        try {
+            qs::exportQuantizedModel(s.model, s.analysis, s.allocate(0.3), s.corpus.get(), {}, none);
+            QFAIL("exported without a decodable calibration clip");
+        } catch (const qs::InputError& e) {
+            QCOMPARE(std::string(e.what()), std::string("no calibration clip could be decoded"));
+        }
+        QVERIFY(!QFileInfo::exists(QString::fromStdString(none)));
+        QCOMPARE(QDir(s.dir.path()).entryList(QStringList() << "*.tmp.*", QDir::Dirs | QDir::Files).size(), 0);
+    }
+
     void failureLeavesTheOldFolder() {
         Setup s;
         const std::string out = (s.dir.path() + "/export").toStdString();
