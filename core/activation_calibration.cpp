@@ -183,9 +183,11 @@ public:
     }
 };
 
-// Runs the float model on the clips with one sink per worker; returns how many clips decoded.
+// Runs the float model on the clips with one sink per worker; returns how many clips decoded and
+// lists the others in *skipped when given.
 int runPass(const SpeechModel& model, const AudioCorpus& corpus, const std::vector<const Clip*>& clips,
-            std::vector<CalibrationSink>& sinks, int threads, const ProgressFn& progress, const std::string& what) {
+            std::vector<CalibrationSink>& sinks, int threads, const ProgressFn& progress, const std::string& what,
+            std::vector<SkippedFile>* skipped) {
     int used = 0;
     std::mutex mutex;
     runClips(clips, threads, [&](int worker, const Clip& clip) {
@@ -194,9 +196,12 @@ int runPass(const SpeechModel& model, const AudioCorpus& corpus, const std::vect
             model.forwardObserved(wave, sinks[std::size_t(worker)]);
             std::lock_guard<std::mutex> lock(mutex);
             ++used;
-        } catch (const AudioError&) {
+        } catch (const AudioError& e) {
+            std::lock_guard<std::mutex> lock(mutex);
+            if (skipped) skipped->push_back({clip.path, e.what()});
         }
     }, progress, Progress{0, clips.size(), 0, what});
+    if (skipped) sortSkipped(*skipped);
     return used;
 }
 
@@ -235,7 +240,8 @@ std::vector<ActivationEncoding> calibrateActivations(const SpeechModel& model, c
                                                      const std::vector<const Clip*>& clips,
                                                      const std::vector<bool>& quantizeLayer,
                                                      const ActivationCalibrationOptions& options,
-                                                     const ProgressFn& progress, int* clipsUsed) {
+                                                     const ProgressFn& progress, int* clipsUsed,
+                                                     std::vector<SkippedFile>* skipped) {
     checkOptions(options);
     const std::vector<LayerInfo>& info = model.info().layers;
     if (quantizeLayer.size() != info.size())
@@ -248,7 +254,7 @@ std::vector<ActivationEncoding> calibrateActivations(const SpeechModel& model, c
     for (CalibrationSink& s : sinks)
         for (std::size_t l = 0; l < info.size(); ++l)
             s.layers.push_back(quantizeLayer[l] ? std::make_unique<LayerValues>() : nullptr);
-    const int used = runPass(model, corpus, clips, sinks, options.threads, progress, "activation calibration");
+    const int used = runPass(model, corpus, clips, sinks, options.threads, progress, "activation calibration", skipped);
     if (clipsUsed) *clipsUsed = used;
     if (used == 0) throw InputError("no calibration clip could be decoded");
     for (std::size_t w = 1; w < workers; ++w)
@@ -270,7 +276,7 @@ std::vector<ActivationEncoding> calibrateActivations(const SpeechModel& model, c
         for (const ActivationEncoding& e : out)
             s.groups.push_back(needsGroupPass(e, options) ? std::make_unique<GroupValues>(e.channelGroup, e.groups) : nullptr);
     }
-    runPass(model, corpus, clips, sinks, options.threads, progress, "activation group calibration");
+    runPass(model, corpus, clips, sinks, options.threads, progress, "activation group calibration", nullptr);
     for (std::size_t w = 1; w < workers; ++w)
         for (std::size_t l = 0; l < info.size(); ++l)
             if (sinks[0].groups[l]) sinks[0].groups[l]->merge(*sinks[w].groups[l]);

@@ -99,13 +99,15 @@ struct ActivationEncoding {
 // Calibrates the input quantizer of every layer l with quantizeLayer[l] (one flag per model layer)
 // on the clips, run through the float model. Returns one encoding per model layer, in model order
 // (on = false for the others and for layers no clip reached). Undecodable clips are skipped;
-// *clipsUsed (when given) is the number of clips that ran. Throws InputError (bad options, no clip
+// *clipsUsed (when given) is the number of clips that ran, *skipped (when given) gets each skipped
+// clip's file and reason, once. Throws InputError (bad options, no clip
 // could be decoded), ModelError, Cancelled (progress returned false).
 std::vector<ActivationEncoding> calibrateActivations(const SpeechModel& model, const AudioCorpus& corpus,
                                                      const std::vector<const Clip*>& clips,
                                                      const std::vector<bool>& quantizeLayer,
                                                      const ActivationCalibrationOptions& options,
-                                                     const ProgressFn& progress = {}, int* clipsUsed = nullptr);
+                                                     const ProgressFn& progress = {}, int* clipsUsed = nullptr,
+                                                     std::vector<SkippedFile>* skipped = nullptr);
 
 // One layer input given as blocks in memory, laid out [outer][channels][inner] like LayerSink's
 // (the same channel count in every block): the encoding calibrateActivations would give a layer

@@ -32,11 +32,6 @@ std::size_t clipCount(const AudioCorpus& corpus) {
     return n;
 }
 
-// Workers finish clips in any order; list skipped files in a stable one.
-void sortSkipped(std::vector<SkippedFile>& skipped) {
-    std::stable_sort(skipped.begin(), skipped.end(), [](const SkippedFile& a, const SkippedFile& b) { return a.path < b.path; });
-}
-
 double secondsSince(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }

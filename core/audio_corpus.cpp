@@ -19,6 +19,11 @@ namespace fs = std::filesystem;
 
 namespace qs {
 
+void sortSkipped(std::vector<SkippedFile>& skipped) {
+    std::stable_sort(skipped.begin(), skipped.end(), [](const SkippedFile& a, const SkippedFile& b) { return a.path < b.path; });
+}
+
+
 namespace {
 
 std::string lower(std::string s) {

@@ -45,6 +45,9 @@ struct SkippedFile {
     std::string reason;  // one readable sentence: "not an audio file libsndfile can read: ...", "empty (0 frames)"
 };
 
+// Workers finish clips in any order: sorts by path (stable) so lists come out the same every run.
+void sortSkipped(std::vector<SkippedFile>& skipped);
+
 class AudioCorpus {
 public:
     // Scans dir. Throws InputError when dir is missing, not a folder, or holds no readable audio

@@ -135,6 +135,7 @@ ReportRow reportRow(const Analysis& analysis, const Allocation& a, const ExportS
         {"activation_groups", o.activationBits > 0 ? std::to_string(o.activations.groups) : ""},
         {"activation_grouped_layers", o.activationBits > 0 ? std::to_string(s.groupedLayers) : ""},
         {"activation_bits", std::to_string(o.activationBits)}, {"calibration_clips", std::to_string(s.calibrationClips)},
+        {"skipped_clips", std::to_string(s.skipped.size())},
         {"analysis_seconds", std::to_string(analysis.elapsedSeconds)},
         {"calibration_seconds", std::to_string(s.calibrationSeconds)}, {"export_seconds", std::to_string(s.exportSeconds)},
         {"packed_mb", std::to_string(s.packedMb)}, {"overhead_mb", std::to_string(s.overheadMb)}};
@@ -219,7 +220,8 @@ ExportSummary exportQuantizedModel(const SpeechModel& model, const Analysis& ana
         std::vector<bool> quantizeLayer(info.layers.size());
         for (std::size_t l = 0; l < info.layers.size(); ++l) quantizeLayer[l] = summary.layers[l].bits < 32;
         std::vector<ActivationEncoding> inputs =
-            calibrateActivations(model, *corpus, clips, quantizeLayer, ao, progress, &summary.calibrationClips);
+            calibrateActivations(model, *corpus, clips, quantizeLayer, ao, progress, &summary.calibrationClips,
+                                 &summary.skipped);
         for (std::size_t l = 0; l < info.layers.size(); ++l) {
             summary.layers[l].input = std::move(inputs[l]);
             summary.groupedLayers += summary.layers[l].input.on && summary.layers[l].input.groups > 0;
@@ -234,7 +236,8 @@ ExportSummary exportQuantizedModel(const SpeechModel& model, const Analysis& ana
     for (std::size_t l = 0; l < info.layers.size(); ++l) quantizedBits[l] = summary.layers[l].bits;
     int weightClips = 0;
     std::vector<WeightEncoding> weights =
-        calibrateWeights(model, quantizedBits, corpus, clips, wo, progress, &weightClips);
+        calibrateWeights(model, quantizedBits, corpus, clips, wo, progress, &weightClips,
+                         summary.skipped.empty() ? &summary.skipped : nullptr);  // the same clips: listed once
     summary.calibrationClips = std::max(summary.calibrationClips, weightClips);
     summary.calibrationSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - calStart).count();
 

@@ -61,6 +61,7 @@ struct ExportSummary {
     double overheadMb = 0;              // scales, zero points and header on top of that
     int calibrationClips = 0;
     int groupedLayers = 0;              // layers whose input is quantized per embedding group
+    std::vector<SkippedFile> skipped;   // calibration clips that could not be decoded, by path
     double calibrationSeconds = 0, exportSeconds = 0;
 };
 

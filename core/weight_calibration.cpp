@@ -162,7 +162,7 @@ WeightEncoding calibrateWeight(const std::vector<float>& w, const std::vector<st
 std::vector<WeightEncoding> calibrateWeights(const SpeechModel& model, const std::vector<int>& bits,
                                              const AudioCorpus* corpus, const std::vector<const Clip*>& clips,
                                              const WeightCalibrationOptions& o, const ProgressFn& progress,
-                                             int* clipsUsed) {
+                                             int* clipsUsed, std::vector<SkippedFile>* skipped) {
     checkOptions(o);
     const ModelInfo& info = model.info();
     if (bits.size() != info.layers.size()) throw InputError("the bit allocation does not match the model's layers");
@@ -185,10 +185,13 @@ std::vector<WeightEncoding> calibrateWeights(const SpeechModel& model, const std
                 model.forwardObserved(corpus->load(*clips[i]), sink);
                 std::lock_guard<std::mutex> lock(mutex);
                 ++used;
-            } catch (const AudioError&) {
+            } catch (const AudioError& e) {
+                std::lock_guard<std::mutex> lock(mutex);
+                if (skipped) skipped->push_back({clips[i]->path, e.what()});
             }
         }, progress, Progress{0, clips.size(), 0, "sampling layer inputs"},
         [&](std::size_t i) { return "sampling layer inputs: " + clips[i]->speaker + ": " + clips[i]->id; });
+        if (skipped) sortSkipped(*skipped);
         if (used == 0) throw InputError("no calibration clip could be decoded");
         std::map<std::pair<int, int>, detail::InputSample> all;  // ordered by (layer, clip)
         for (detail::InputSampler& s : sinks) all.merge(s.samples);

@@ -69,11 +69,12 @@ WeightEncoding calibrateWeight(const std::vector<float>& w, const std::vector<st
 // Calibrates every layer whose bits[l] is in 2..16 (others get an encoding with layer -1). Cosine
 // first runs the float model on clips to sample layer inputs; minmax and mse need no audio (corpus
 // may then be null). Layers are calibrated in parallel. Undecodable clips are skipped; *clipsUsed
-// (when given) is the number of clips that ran. Throws InputError (no decodable clip for cosine),
+// (when given) is the number of clips that ran, *skipped (when given) gets each one's file and reason. Throws InputError (no decodable clip for cosine),
 // ModelError, Cancelled.
 std::vector<WeightEncoding> calibrateWeights(const SpeechModel& model, const std::vector<int>& bits,
                                              const AudioCorpus* corpus, const std::vector<const Clip*>& clips,
                                              const WeightCalibrationOptions& options,
-                                             const ProgressFn& progress = {}, int* clipsUsed = nullptr);
+                                             const ProgressFn& progress = {}, int* clipsUsed = nullptr,
+                                             std::vector<SkippedFile>* skipped = nullptr);
 
 }  // namespace qs

@@ -293,8 +293,9 @@ private Q_SLOTS:
         QVERIFY(enc["activation_encodings"].empty());
     }
 
-    // A clip that cannot be decoded any more (changed after the scan) is skipped and not counted;
-    // when none can be decoded the export is one clear error and writes nothing.
+    // A clip that cannot be decoded any more (changed after the scan) is skipped, not counted, and
+    // listed once with its reason; when none can be decoded the export is one clear error and writes
+    // nothing.
     void undecodableCalibrationClipsAreSkipped() {
         Setup s;
         auto spoil = [&](int i) {
@@ -306,11 +307,35 @@ private Q_SLOTS:
         const std::string out = (s.dir.path() + "/export").toStdString();
         const qs::ExportSummary sum = qs::exportQuantizedModel(s.model, s.analysis, s.allocate(0.3), s.corpus.get(), {}, out);
         QCOMPARE(sum.calibrationClips, 2);
+        const std::string spoiled = (s.dir.path() + "/audio/ann/c1.wav").toStdString();
+        QCOMPARE(sum.skipped.size(), std::size_t(1));
+        QCOMPARE(sum.skipped[0].path, spoiled);
+        QVERIFY2(sum.skipped[0].reason.find("c1.wav") != std::string::npos, sum.skipped[0].reason.c_str());
         std::ifstream f(out + "/report.csv");
         std::stringstream t;
         t << f.rdbuf();
-        for (const auto& [name, value] : qs::parseReportCsv(t.str(), "report.csv"))
-            if (name == "calibration_clips") QCOMPARE(value, std::string("2"));
+        int fields = 0;
+        for (const auto& [name, value] : qs::parseReportCsv(t.str(), "report.csv")) {
+            if (name == "calibration_clips") {
+                QCOMPARE(value, std::string("2"));
+                ++fields;
+            }
+            if (name == "skipped_clips") {
+                QCOMPARE(value, std::string("1"));
+                ++fields;
+            }
+        }
+        QCOMPARE(fields, 2);
+
+        // The cosine weight search reads the same clips: listed by it when activations are off.
+        qs::ExportOptions cosine;
+        cosine.activationBits = 0;
+        cosine.weights.method = qs::WeightRange::Cosine;
+        cosine.weights.candidates = 5;
+        const qs::ExportSummary w = qs::exportQuantizedModel(s.model, s.analysis, s.allocate(0.3), s.corpus.get(), cosine,
+                                                             (s.dir.path() + "/cosine").toStdString());
+        QCOMPARE(w.skipped.size(), std::size_t(1));
+        QCOMPARE(w.skipped[0].path, spoiled);
 
         spoil(0);
         spoil(2);

@@ -56,6 +56,7 @@ int runExport(const std::vector<std::string>& argv) {
     }
     const ExportSummary s = exportQuantizedModel(model, analysis, allocation, corpus.get(), options, out, printer.callback());
     printer.finish();
+    for (const SkippedFile& f : s.skipped) std::fprintf(stderr, "skipped %s: %s\n", f.path.c_str(), f.reason.c_str());
     int quantized = 0;
     for (const auto& l : s.layers) quantized += l.bits < 32;
     std::fprintf(stderr,

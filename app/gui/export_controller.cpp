@@ -128,6 +128,7 @@ bool ExportController::start(const ExportRequest& request) {
         r.layers = int(s.layers.size());
         for (const LayerEncoding& l : s.layers) r.quantizedLayers += l.bits < 32;
         r.calibrationClips = s.calibrationClips;
+        for (const SkippedFile& f : s.skipped) r.skipped << QString::fromStdString(f.path + ": " + f.reason);
         r.sizeModelMb = s.sizeModelMb;
         r.packedMb = s.packedMb;
         r.seconds = clock.elapsed() / 1000.0;

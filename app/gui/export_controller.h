@@ -9,6 +9,7 @@
 #include <QElapsedTimer>
 #include <QObject>
 #include <QString>
+#include <QStringList>
 #include <QTimer>
 #include <memory>
 
@@ -40,6 +41,7 @@ struct ExportResult {
     qint64 bytes = 0;          // the folder's files
     int layers = 0, quantizedLayers = 0;
     int calibrationClips = 0;
+    QStringList skipped;       // "file: reason" of each calibration clip that could not be decoded
     double sizeModelMb = 0, packedMb = 0;
     double seconds = 0;
 };

@@ -163,13 +163,16 @@ void MainWindow::cancelExport() {
 void MainWindow::onExportFinished(const ExportResult& r) {
     job_->finish();
     const QString path = QDir::toNativeSeparators(r.dir);
-    const QString message = tr("Exported the quantized model to %1: %2 on disk, %3 of %4 layers quantized, "
-                               "calibrated on %5 clips, in %6")
-                                .arg(path, formatMb(double(r.bytes) / (1024.0 * 1024.0)))
-                                .arg(r.quantizedLayers)
-                                .arg(r.layers)
-                                .arg(r.calibrationClips)
-                                .arg(formatSeconds(r.seconds));
+    QString message = tr("Exported the quantized model to %1: %2 on disk, %3 of %4 layers quantized, "
+                         "calibrated on %5 clips, in %6")
+                          .arg(path, formatMb(double(r.bytes) / (1024.0 * 1024.0)))
+                          .arg(r.quantizedLayers)
+                          .arg(r.layers)
+                          .arg(r.calibrationClips)
+                          .arg(formatSeconds(r.seconds));
+    if (!r.skipped.isEmpty())
+        message += tr("; %n clip(s) could not be decoded and were skipped (first: %1)", nullptr, int(r.skipped.size()))
+                       .arg(r.skipped.front());
     statusBar()->showMessage(message, 20000);
     updateActions();
     if (interactive_ && isVisible()) {
