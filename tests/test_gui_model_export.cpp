@@ -8,7 +8,9 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QCheckBox>
 #include <QComboBox>
+#include <QStatusBar>
 #include <QDialogButtonBox>
 #include <QElapsedTimer>
 #include <QFile>
@@ -177,6 +179,12 @@ void TestGuiModelExport::dialogValidatesItsInputs() {
     dialog.setSettings(stored);
     QCOMPARE(dialog.settings().weightCalibration, QStringLiteral("cosine"));
     QCOMPARE(dialog.settings().activationCalibration, QStringLiteral("mse"));
+
+    // Evaluating afterwards is on by default and can be turned off.
+    auto* evaluate = dialog.findChild<QCheckBox*>(QStringLiteral("exportEvaluate"));
+    QVERIFY(evaluate && evaluate->isChecked());
+    evaluate->setChecked(false);
+    QVERIFY(!dialog.settings().evaluate);
 }
 
 void TestGuiModelExport::exportActionWritesALoadableFolder() {
@@ -222,6 +230,17 @@ void TestGuiModelExport::exportActionWritesALoadableFolder() {
     QCOMPARE(std::size_t(enc.value(QStringLiteral("layers")).toObject().size()), layers);
     QCOMPARE(std::size_t(enc.value(QStringLiteral("param_encodings")).toObject().size()), layers);
     QCOMPARE(std::size_t(enc.value(QStringLiteral("activation_encodings")).toObject().size()), layers);
+    // Evaluated afterwards on every clip of the calibration audio: evaluation.json, and report.csv
+    // carries its measures; the result is what the file says.
+    QVERIFY(result.evaluated);
+    QCOMPARE(result.evaluatedClips, 4);
+    const QJsonObject all = readJsonObject(out + QStringLiteral("/evaluation.json")).value(QStringLiteral("all")).toObject();
+    QCOMPARE(all.value(QStringLiteral("sqnr_db")).toDouble(), result.sqnrDb);
+    QVERIFY(result.sqnrDb > 0);
+    const QStringList head = csvLines(out + QStringLiteral("/report.csv"))[0].split(QLatin1Char(','));
+    const QStringList row = csvLines(out + QStringLiteral("/report.csv"))[1].split(QLatin1Char(','));
+    QVERIFY(!row.value(int(head.indexOf(QStringLiteral("sqnr_db")))).isEmpty());
+    QVERIFY(window_->statusBar()->currentMessage().contains(QStringLiteral("SQNR")));
     // The success line names the folder and the calibration clips.
     QVERIFY(action("exportModel")->isEnabled());
 }
@@ -235,14 +254,17 @@ void TestGuiModelExport::calibrationAudioIsTheAllocationsSpeaker() {
     QVERIFY2(window_->exportModelTo({out, 0 /* weights only */, 1}, &error), qPrintable(error));
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 180000);
     QVERIFY(waitIdle(window_.get()));
+    QCOMPARE(finished.at(0).at(0).value<ExportResult>().evaluatedClips, 2);  // spk1's clips only
     QCOMPARE(readJsonObject(out + QStringLiteral("/encodings.json")).value(QStringLiteral("activation_encodings")).toObject().size(), 0);
 
     const QString out8 = dir_.filePath(QStringLiteral("exported-spk1-a8"));
-    QVERIFY2(window_->exportModelTo({out8, 8, 8, QStringLiteral("minmax"), QStringLiteral("percentile")}, &error),
+    QVERIFY2(window_->exportModelTo({out8, 8, 8, QStringLiteral("minmax"), QStringLiteral("percentile"), false}, &error),
              qPrintable(error));
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 180000);
     QVERIFY(waitIdle(window_.get()));
     QCOMPARE(finished.at(1).at(0).value<ExportResult>().calibrationClips, 2);  // spk1's two clips only
+    QVERIFY(!finished.at(1).at(0).value<ExportResult>().evaluated);  // not asked for
+    QVERIFY(!QFile::exists(out8 + QStringLiteral("/evaluation.json")));
     const QJsonObject enc = readJsonObject(out8 + QStringLiteral("/encodings.json"));
     QCOMPARE(enc.value(QStringLiteral("quantizer")).toObject().value(QStringLiteral("speaker")).toString(), QStringLiteral("spk1"));
     // The chosen range methods reach every layer's encodings.

@@ -1,5 +1,6 @@
 #include "widgets/model_export_dialog.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDialogButtonBox>
 #include <QDir>
@@ -74,6 +75,14 @@ ModelExportDialog::ModelExportDialog(const QString& allocationSummary, const QSt
     clips_->setToolTip(tr("Clips of each calibration speaker the activation ranges are measured on"));
     form->addRow(tr("Calibration clips"), clips_);
 
+    evaluate_ = new QCheckBox(tr("Then compare it with the float model on the calibration speakers' audio"), this);
+    evaluate_->setObjectName(QStringLiteral("exportEvaluate"));
+    evaluate_->setToolTip(tr("Runs both models on every clip of the calibration audio: output SQNR and KL, and with "
+                             "CTC labels the WER of the quantized transcripts against the float ones (and against "
+                             "reference transcripts when the folder has them). Written to evaluation.json and "
+                             "report.csv in the export folder."));
+    form->addRow(tr("Evaluation"), evaluate_);
+
     note_ = new QLabel(this);
     note_->setObjectName(QStringLiteral("exportNote"));
     note_->setWordWrap(true);
@@ -99,6 +108,7 @@ ModelExportSettings ModelExportDialog::settings() const {
     s.calibrationClips = clips_->value();
     s.weightCalibration = weightRanges_->currentData().toString();
     s.activationCalibration = activationRanges_->currentData().toString();
+    s.evaluate = evaluate_->isChecked();
     return s;
 }
 
@@ -113,6 +123,7 @@ void ModelExportDialog::setSettings(const ModelExportSettings& s) {
     };
     choose(weightRanges_, s.weightCalibration);
     choose(activationRanges_, s.activationCalibration);
+    evaluate_->setChecked(s.evaluate);
     validate();
 }
 

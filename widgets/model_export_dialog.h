@@ -8,6 +8,7 @@
 #include <QDialog>
 #include <QString>
 
+class QCheckBox;
 class QComboBox;
 class QDialogButtonBox;
 class QLabel;
@@ -22,6 +23,7 @@ struct ModelExportSettings {
     int calibrationClips = 8;  // per speaker
     QString weightCalibration = QStringLiteral("mse");      // mse, cosine or minmax (core's names)
     QString activationCalibration = QStringLiteral("mse");  // mse, percentile or minmax
+    bool evaluate = true;      // then run float and quantized model on the calibration audio
 };
 
 class ModelExportDialog : public QDialog {
@@ -46,6 +48,7 @@ private:
     QComboBox* activationRanges_ = nullptr;
     QSpinBox* bits_ = nullptr;
     QSpinBox* clips_ = nullptr;
+    QCheckBox* evaluate_ = nullptr;
     QLabel* note_ = nullptr;
     QDialogButtonBox* buttons_ = nullptr;
     int lastBits_ = 8;

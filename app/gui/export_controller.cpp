@@ -6,6 +6,8 @@
 #include <mutex>
 
 #include "app/gui/background_job.h"
+#include "core/evaluation.h"
+#include "core/export_report.h"
 #include "core/quantized_export.h"
 
 namespace qs::gui {
@@ -16,6 +18,7 @@ struct ExportController::Shared {
     std::mutex mutex;
     double fraction = 0.0;
     QString detail;
+    int phase = 0;  // 0: export, 1: evaluation; the time-left estimate restarts with each
 };
 
 namespace {
@@ -47,6 +50,23 @@ std::unique_ptr<AudioCorpus> calibrationCorpus(const SpeechModel& model, const s
     }
     if (speaker != kAllSpeakers) corpus->selectSpeakers({speaker});
     return corpus;
+}
+
+// Quantized vs float on every clip of the calibration audio; its files go into the export folder.
+void evaluateExport(const SpeechModel& model, const AudioCorpus& corpus, int threads, const ProgressFn& progress,
+                    ExportResult& r) {
+    const std::string dir = r.dir.toStdString();
+    const SpeechModel quantized = SpeechModel::load(dir + "/model.pt");
+    EvaluateOptions options;
+    options.threads = threads;
+    const Evaluation e = evaluate(model, quantized, corpus, options, progress);
+    saveEvaluation(dir + "/evaluation.json", e);
+    updateReportCsv(dir + "/report.csv", evaluationFields(e));
+    r.evaluated = true;
+    r.evaluatedClips = e.all.clips;
+    r.sqnrDb = e.all.output.sqnrDb;
+    if (e.transcripts) r.werVsFloat = e.all.werVsFloat.rate();
+    if (e.transcripts && e.all.referenceClips > 0) r.wer = e.all.werQuantized.rate(), r.werFloat = e.all.werFloat.rate();
 }
 
 }  // namespace
@@ -96,6 +116,7 @@ bool ExportController::start(const ExportRequest& request) {
     shared_ = shared;
     running_ = true;
     clock_.start();
+    phase_ = 0;
     ticker_.start();
 
     const std::shared_ptr<const SpeechModel> model = request.model;
@@ -108,7 +129,8 @@ bool ExportController::start(const ExportRequest& request) {
     options.calibrationClips = request.calibrationClips;
     options.threads = request.threads;
 
-    auto work = [shared, model, analysis, loaded, allocation, folder, outDir, options]() {
+    const bool evaluateAfter = request.evaluate;
+    auto work = [shared, model, analysis, loaded, allocation, folder, outDir, options, evaluateAfter]() {
         QElapsedTimer clock;
         clock.start();
         auto progress = [shared](const Progress& p) {
@@ -124,13 +146,29 @@ bool ExportController::start(const ExportRequest& request) {
             exportQuantizedModel(*model, *analysis, allocation, corpus.get(), options, outDir, progress);
         ExportResult r;
         r.dir = QFileInfo(QString::fromStdString(s.dir.empty() ? outDir : s.dir)).absoluteFilePath();
-        r.bytes = folderBytes(r.dir);
         r.layers = int(s.layers.size());
         for (const LayerEncoding& l : s.layers) r.quantizedLayers += l.bits < 32;
         r.calibrationClips = s.calibrationClips;
         for (const SkippedFile& f : s.skipped) r.skipped << QString::fromStdString(f.path + ": " + f.reason);
         r.sizeModelMb = s.sizeModelMb;
         r.packedMb = s.packedMb;
+        if (evaluateAfter && corpus) {
+            {
+                std::lock_guard<std::mutex> lock(shared->mutex);
+                shared->phase = 1;
+                shared->fraction = 0.0;
+                shared->detail = QStringLiteral("evaluating");
+            }
+            // The export is complete: stopping or failing here leaves it as it is, without the measures.
+            try {
+                evaluateExport(*model, *corpus, options.threads, progress, r);
+            } catch (const Cancelled&) {
+                r.evaluationProblem = QStringLiteral("the evaluation was cancelled");
+            } catch (const Error& e) {
+                r.evaluationProblem = QString::fromStdString(e.what());
+            }
+        }
+        r.bytes = folderBytes(r.dir);
         r.seconds = clock.elapsed() / 1000.0;
         return r;
     };
@@ -157,10 +195,16 @@ void ExportController::poll() {
     if (!running_ || !shared_) return;
     double fraction = 0.0;
     QString detail;
+    int phase = 0;
     {
         std::lock_guard<std::mutex> lock(shared_->mutex);
         fraction = shared_->fraction;
         detail = shared_->detail;
+        phase = shared_->phase;
+    }
+    if (phase != phase_) {  // a new phase: its own estimate
+        phase_ = phase;
+        clock_.restart();
     }
     const double elapsed = clock_.elapsed() / 1000.0;
     const double left = fraction > 0.02 ? elapsed * (1.0 - fraction) / fraction : -1.0;

@@ -34,6 +34,7 @@ struct ExportRequest {
     int threads = 0;           // 0: every core
     QString weightCalibration = QStringLiteral("mse");      // core's names: mse, cosine, minmax
     QString activationCalibration = QStringLiteral("mse");  // mse, percentile, minmax
+    bool evaluate = true;  // then evaluate it against the float model on the calibration audio (all its clips)
 };
 
 struct ExportResult {
@@ -44,6 +45,15 @@ struct ExportResult {
     QStringList skipped;       // "file: reason" of each calibration clip that could not be decoded
     double sizeModelMb = 0, packedMb = 0;
     double seconds = 0;
+
+    // The evaluation after the export (ExportRequest::evaluate, with audio): quantized vs float on
+    // every clip of the calibration audio, written to evaluation.json and report.csv.
+    bool evaluated = false;
+    QString evaluationProblem;  // why there is none: cancelled, failed (the export itself stands)
+    int evaluatedClips = 0;
+    double sqnrDb = 0;
+    double werVsFloat = -1;     // -1: the model has no CTC labels
+    double wer = -1, werFloat = -1;  // -1: no reference transcripts
 };
 
 class ExportController : public QObject {
@@ -70,7 +80,8 @@ private:
 
     QThreadPool* pool_;
     std::shared_ptr<Shared> shared_;
-    QElapsedTimer clock_;
+    QElapsedTimer clock_;  // since the current phase began
+    int phase_ = 0;
     QTimer ticker_;
     bool running_ = false;
 };

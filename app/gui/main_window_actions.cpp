@@ -339,6 +339,7 @@ void MainWindow::restoreWindowSettings() {
         settings.value(QStringLiteral("modelExport/weightCalibration"), modelExport_.weightCalibration).toString();
     modelExport_.activationCalibration =
         settings.value(QStringLiteral("modelExport/activationCalibration"), modelExport_.activationCalibration).toString();
+    modelExport_.evaluate = settings.value(QStringLiteral("modelExport/evaluate"), modelExport_.evaluate).toBool();
 }
 
 void MainWindow::saveWindowSettings() {
@@ -358,6 +359,7 @@ void MainWindow::saveWindowSettings() {
     settings.setValue(QStringLiteral("modelExport/calibrationClips"), modelExport_.calibrationClips);
     settings.setValue(QStringLiteral("modelExport/weightCalibration"), modelExport_.weightCalibration);
     settings.setValue(QStringLiteral("modelExport/activationCalibration"), modelExport_.activationCalibration);
+    settings.setValue(QStringLiteral("modelExport/evaluate"), modelExport_.evaluate);
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {

@@ -123,6 +123,7 @@ bool MainWindow::exportModelTo(const ModelExportSettings& settings, QString* err
     request.calibrationClips = settings.calibrationClips;
     request.weightCalibration = settings.weightCalibration;
     request.activationCalibration = settings.activationCalibration;
+    request.evaluate = settings.evaluate;
     modelExport_ = settings;
     if (!exporter_->start(request)) {  // failed() has shown why
         if (error) *error = lastError_;
@@ -173,6 +174,15 @@ void MainWindow::onExportFinished(const ExportResult& r) {
     if (!r.skipped.isEmpty())
         message += tr("; %n clip(s) could not be decoded and were skipped (first: %1)", nullptr, int(r.skipped.size()))
                        .arg(r.skipped.front());
+    const auto pct = [](double rate) { return QString::number(100.0 * rate, 'f', 1) + QLatin1Char('%'); };
+    if (r.evaluated) {
+        message += tr(". Quantized vs float on %1 clips: output SQNR %2 dB").arg(r.evaluatedClips).arg(r.sqnrDb, 0, 'f', 1);
+        if (r.werVsFloat >= 0) message += tr(", WER against the float transcripts %1").arg(pct(r.werVsFloat));
+        if (r.wer >= 0) message += tr(", WER %1 (float %2)").arg(pct(r.wer), pct(r.werFloat));
+        message += tr(" (evaluation.json)");
+    } else if (!r.evaluationProblem.isEmpty()) {
+        message += tr(". Not evaluated: %1").arg(r.evaluationProblem);
+    }
     statusBar()->showMessage(message, 20000);
     updateActions();
     if (interactive_ && isVisible()) {
