@@ -74,6 +74,7 @@ private slots:
     void calibrationAudioIsTheAllocationsSpeaker();
     void cancelLeavesNoFolderAndTheAppUsable();
     void badFoldersAreOneClearMessage();
+    void cancelDuringEvaluationKeepsTheExport();
 
 private:
     QAction* action(const char* id) const { return window_->findChild<QAction*>(QString::fromLatin1(id)); }
@@ -329,6 +330,40 @@ void TestGuiModelExport::badFoldersAreOneClearMessage() {
     QVERIFY(!window_->lastError().contains(QLatin1Char('\n')));
     QVERIFY(!window_->exporter()->isRunning());
     QVERIFY(action("exportModel")->isEnabled());
+}
+
+// Cancelled while evaluating: the export is complete and stays, without the measures, and says so.
+void TestGuiModelExport::cancelDuringEvaluationKeepsTheExport() {
+    // Enough audio that the evaluation outlasts a few progress polls.
+    const QString longAudio = dir_.filePath(QStringLiteral("long"));
+    for (int k = 0; k < 40; ++k)
+        test::writeSine(QStringLiteral("%1/spk0/c%2.wav").arg(longAudio).arg(k).toStdString(), test::AudioFormat::Wav16,
+                        16000, 1, 3.0, 200.0 + 7 * k, 0.4);
+    ExportController controller(QThreadPool::globalInstance());
+    ExportRequest request;
+    request.model = window_->state()->model();
+    request.analysis = window_->state()->analysis();
+    request.allocation = window_->budget()->allocation();
+    request.audioFolder = longAudio;
+    request.outDir = dir_.filePath(QStringLiteral("evaluation-cancelled"));
+    request.calibrationClips = 2;
+    QSignalSpy finished(&controller, &ExportController::finished);
+    bool sawEvaluation = false;
+    connect(&controller, &ExportController::progress, this, [&](double, const QString& detail, double) {
+        if (!sawEvaluation && detail.startsWith(QStringLiteral("evaluat"))) {
+            sawEvaluation = true;
+            controller.cancel();
+        }
+    });
+    QVERIFY(controller.start(request));
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 180000);
+    QVERIFY(sawEvaluation);
+    const ExportResult r = finished.at(0).at(0).value<ExportResult>();
+    QVERIFY(!r.evaluated);
+    QCOMPARE(r.evaluationProblem, QStringLiteral("the evaluation was cancelled"));
+    QVERIFY(QFile::exists(request.outDir + QStringLiteral("/model.pt")));
+    QVERIFY(!QFile::exists(request.outDir + QStringLiteral("/evaluation.json")));
+    QVERIFY(tmpSiblings(request.outDir).isEmpty());
 }
 
 QTEST_MAIN(TestGuiModelExport)

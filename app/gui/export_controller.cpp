@@ -160,8 +160,13 @@ bool ExportController::start(const ExportRequest& request) {
                 shared->detail = QStringLiteral("evaluating");
             }
             // The export is complete: stopping or failing here leaves it as it is, without the measures.
+            auto evaluationProgress = [&progress](const Progress& p) {
+                Progress named = p;
+                named.message = "evaluating: " + p.message;
+                return progress(named);
+            };
             try {
-                evaluateExport(*model, *corpus, options.threads, progress, r);
+                evaluateExport(*model, *corpus, options.threads, evaluationProgress, r);
             } catch (const Cancelled&) {
                 r.evaluationProblem = QStringLiteral("the evaluation was cancelled");
             } catch (const Error& e) {
