@@ -5,6 +5,7 @@
 // command checks the inputs first, so that bad files fail here with one line, then runs it and
 // relays the files it wrote. quantscope-cli itself stays free of Qt.
 #include <fcntl.h>
+#include <poll.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -74,15 +75,30 @@ int runStudio(const std::vector<std::string>& argv, std::string* out, std::strin
         ::close(errPipe[0]);
         throw InputError("cannot start " + argv[0] + ": " + std::strerror(rc));
     }
-    // Small outputs (a line per figure): read stdout, then stderr.
-    auto drain = [](int fd, std::string* to) {
-        char buf[4096];
-        ssize_t k;
-        while ((k = ::read(fd, buf, sizeof buf)) > 0) to->append(buf, std::size_t(k));
-        ::close(fd);
-    };
-    drain(outPipe[0], out);
-    drain(errPipe[0], err);
+    // Both pipes at once, so that a chatty stderr cannot block the child while stdout is read.
+    pollfd fds[2] = {{outPipe[0], POLLIN, 0}, {errPipe[0], POLLIN, 0}};
+    std::string* to[2] = {out, err};
+    int open = 2;
+    while (open > 0) {
+        if (::poll(fds, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        for (int i = 0; i < 2; ++i) {
+            if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+            char buf[4096];
+            const ssize_t k = ::read(fds[i].fd, buf, sizeof buf);
+            if (k > 0) {
+                to[i]->append(buf, std::size_t(k));
+            } else if (k == 0 || errno != EINTR) {
+                ::close(fds[i].fd);
+                fds[i].fd = -1;
+                --open;
+            }
+        }
+    }
+    for (const pollfd& f : fds)
+        if (f.fd >= 0) ::close(f.fd);
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
