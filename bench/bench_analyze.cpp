@@ -45,10 +45,7 @@ int main(int argc, char** argv) {
     }
     try {
         const qs::SpeechModel m = qs::SpeechModel::load(model);
-        qs::CorpusOptions co;
-        co.targetRate = m.info().sampleRate;
-        co.normalize = m.info().normalize;
-        const qs::AudioCorpus corpus = qs::AudioCorpus::scan(audio, co);
+        const qs::AudioCorpus corpus = qs::AudioCorpus::scan(audio, qs::corpusOptionsFor(m.info()));
         double audioSeconds = 0;
         std::size_t clips = 0;
         for (const auto& s : corpus.speakers()) {

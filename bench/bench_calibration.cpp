@@ -45,10 +45,7 @@ int main(int argc, char** argv) {
     }
     try {
         const qs::SpeechModel m = qs::SpeechModel::load(model);
-        qs::CorpusOptions co;
-        co.targetRate = m.info().sampleRate;
-        co.normalize = m.info().normalize;
-        const qs::AudioCorpus corpus = qs::AudioCorpus::scan(audio, co);
+        const qs::AudioCorpus corpus = qs::AudioCorpus::scan(audio, qs::corpusOptionsFor(m.info()));
         std::vector<const qs::Clip*> clips;
         for (const qs::Speaker& s : corpus.speakers())
             for (std::size_t i = 0; i < s.clips.size() && int(i) < clipsPerSpeaker; ++i) clips.push_back(&s.clips[i]);

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "core/audio_corpus.h"
+
 namespace qs {
 
 struct LayerInfo {
@@ -26,5 +28,13 @@ struct ModelInfo {
     // The float model's size in MiB: every parameter at 32 bits.
     double sizeMb() const { return double(totalParams) * 4.0 / (1024.0 * 1024.0); }
 };
+
+// How a user's audio must be read for this model: resampled to its rate, normalized as it expects.
+inline CorpusOptions corpusOptionsFor(const ModelInfo& model) {
+    CorpusOptions options;
+    options.targetRate = model.sampleRate;
+    options.normalize = model.normalize;
+    return options;
+}
 
 }  // namespace qs

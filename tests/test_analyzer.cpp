@@ -56,10 +56,7 @@ void writeVoice(const std::string& path, double seconds, double freq, double amp
 
 // Corpus options that feed the model what it expects (as the CLI does).
 qs::CorpusOptions optionsFor(const qs::SpeechModel& model) {
-    qs::CorpusOptions o;
-    o.targetRate = model.info().sampleRate;
-    o.normalize = model.info().normalize;
-    return o;
+    return qs::corpusOptionsFor(model.info());
 }
 
 qs::Analysis analyzeWith(const qs::SpeechModel& model, const qs::AudioCorpus& corpus, int threads,

@@ -71,10 +71,8 @@ private Q_SLOTS:
     // The float model against itself: its WER/CER against the references equal the script's figures.
     void pipelineReproducesTheScriptsErrorRates() {
         const qs::SpeechModel model = qs::SpeechModel::load((kDemo + "/model.pt").toStdString());
-        qs::CorpusOptions co;
-        co.targetRate = model.info().sampleRate;
-        co.normalize = model.info().normalize;
-        const qs::AudioCorpus corpus = qs::AudioCorpus::scan((kDemo + "/audio").toStdString(), co);
+        const qs::AudioCorpus corpus =
+            qs::AudioCorpus::scan((kDemo + "/audio").toStdString(), qs::corpusOptionsFor(model.info()));
         const qs::Evaluation e = qs::evaluate(model, model, corpus);
         QVERIFY(e.transcripts);
         QCOMPARE(e.speakers.size(), corpus.speakers().size());

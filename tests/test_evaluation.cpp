@@ -43,10 +43,7 @@ void exportQuantized(const qs::SpeechModel& m, int bits, const std::string& path
 }
 
 qs::AudioCorpus scanFor(const qs::SpeechModel& m, const std::string& dir) {
-    qs::CorpusOptions o;
-    o.targetRate = m.info().sampleRate;
-    o.normalize = m.info().normalize;
-    return qs::AudioCorpus::scan(dir, o);
+    return qs::AudioCorpus::scan(dir, qs::corpusOptionsFor(m.info()));
 }
 
 bool close(double a, double b, double rel = 1e-9) {

@@ -48,10 +48,7 @@ int runExport(const std::vector<std::string>& argv) {
     if (options.activationBits > 0 || w.method == WeightRange::Cosine) {
         const std::string audio = args.get("audio", analysis.audioRoot);
         if (audio.empty()) throw InputError("the analysis names no audio folder: pass --audio DIR");
-        CorpusOptions co;
-        co.targetRate = model.info().sampleRate;
-        co.normalize = model.info().normalize;
-        corpus = std::make_unique<AudioCorpus>(AudioCorpus::scan(audio, co));
+        corpus = std::make_unique<AudioCorpus>(AudioCorpus::scan(audio, corpusOptionsFor(model.info())));
         if (allocation.speaker != kAllSpeakers) corpus->selectSpeakers({allocation.speaker});
     }
     const ExportSummary s = exportQuantizedModel(model, analysis, allocation, corpus.get(), options, out, printer.callback());

@@ -5,9 +5,7 @@
 namespace qs::cli {
 
 AudioCorpus scanCorpus(const Args& args, const std::string& dir, const ModelInfo& model, int maxClips) {
-    CorpusOptions options;
-    options.targetRate = model.sampleRate;
-    options.normalize = model.normalize;
+    CorpusOptions options = corpusOptionsFor(model);
     options.windowSeconds = args.getDouble("window-seconds", options.windowSeconds);
     options.rawRate = args.getInt("raw-rate", options.rawRate);
     options.rawChannels = args.getInt("raw-channels", options.rawChannels);

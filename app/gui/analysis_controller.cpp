@@ -100,10 +100,7 @@ bool AnalysisController::start(const AnalysisRequest& request) {
         Outcome out;
         JobOutcome<int> caught;
         try {
-            CorpusOptions corpusOptions;
-            corpusOptions.targetRate = model->info().sampleRate;
-            corpusOptions.normalize = model->info().normalize;
-            AudioCorpus corpus = AudioCorpus::scan(root, corpusOptions);
+            AudioCorpus corpus = AudioCorpus::scan(root, corpusOptionsFor(model->info()));
             if (!speakers.empty()) corpus.selectSpeakers(speakers);
             corpus.limitClips(maxClips);
             double totalSeconds = 0;

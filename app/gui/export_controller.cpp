@@ -39,9 +39,7 @@ std::unique_ptr<AudioCorpus> calibrationCorpus(const SpeechModel& model, const s
                                                const std::shared_ptr<const AudioCorpus>& loaded,
                                                const std::string& speaker) {
     if (folder.empty()) return nullptr;
-    CorpusOptions options;
-    options.targetRate = model.info().sampleRate;
-    options.normalize = model.info().normalize;
+    const CorpusOptions options = corpusOptionsFor(model.info());
     std::unique_ptr<AudioCorpus> corpus;
     if (loaded && loaded->options().targetRate == options.targetRate && loaded->options().normalize == options.normalize) {
         corpus = std::make_unique<AudioCorpus>(*loaded);
