@@ -169,6 +169,16 @@ void publish(const fs::path& tmp, const fs::path& outDir) {
 
 }  // namespace
 
+std::vector<const Clip*> pickCalibrationClips(const AudioCorpus& corpus, int perSpeaker) {
+    std::vector<const Clip*> clips;
+    for (const Speaker& s : corpus.speakers()) {
+        const std::size_t n = s.clips.size();
+        const std::size_t k = perSpeaker <= 0 ? n : std::min(n, std::size_t(perSpeaker));
+        for (std::size_t i = 0; i < k; ++i) clips.push_back(&s.clips[i * n / k]);
+    }
+    return clips;
+}
+
 ExportSummary exportQuantizedModel(const SpeechModel& model, const Analysis& analysis, const Allocation& allocation,
                                    const AudioCorpus* corpus, const ExportOptions& options, const std::string& outDir,
                                    const ProgressFn& progress) {
@@ -200,15 +210,12 @@ ExportSummary exportQuantizedModel(const SpeechModel& model, const Analysis& ana
         e.bits = allocation.layers[l].bits <= kMaxPackedBits ? allocation.layers[l].bits : 32;
     }
 
-    // The calibration clips: the first calibrationClips of every speaker.
     const bool cosine = options.weights.method == WeightRange::Cosine;
     std::vector<const Clip*> clips;
     if (options.activationBits > 0 || cosine) {
         if (!corpus) throw InputError(options.activationBits > 0 ? "activation calibration needs audio"
                                                                   : "the cosine weight calibration needs audio");
-        for (const Speaker& s : corpus->speakers())
-            for (std::size_t i = 0; i < s.clips.size() && (options.calibrationClips <= 0 || int(i) < options.calibrationClips); ++i)
-                clips.push_back(&s.clips[i]);
+        clips = pickCalibrationClips(*corpus, options.calibrationClips);
     }
 
     // Activation ranges of every quantized layer's input on the calibration clips.

@@ -25,7 +25,7 @@ namespace qs {
 
 struct ExportOptions {
     int activationBits = 8;     // 0: weights only
-    int calibrationClips = 8;   // per speaker
+    int calibrationClips = 8;   // per speaker, spread over its clips (pickCalibrationClips); 0: every clip
     int threads = 0;            // 0 = every core
     WeightCalibrationOptions weights;  // method, granularity, clip candidates (its threads: ignored)
     ActivationCalibrationOptions activations = defaultActivationCalibration();  // bits, threads: ignored
@@ -64,6 +64,12 @@ struct ExportSummary {
     std::vector<SkippedFile> skipped;   // calibration clips that could not be decoded, by path
     double calibrationSeconds = 0, exportSeconds = 0;
 };
+
+// The calibration clips: from every speaker of corpus, perSpeaker clips spread evenly over its clips
+// in order (clip floor(k·n / perSpeaker) for k = 0 … perSpeaker−1 of its n), so that a speaker whose
+// recordings run from one session to another is sampled across them; every clip when perSpeaker is
+// 0 or at least n.
+std::vector<const Clip*> pickCalibrationClips(const AudioCorpus& corpus, int perSpeaker);
 
 // Calibrates the weights and the activation ranges of each quantized layer's input on the clips,
 // then writes the folder. corpus may be null when options.activationBits is 0 and the weight

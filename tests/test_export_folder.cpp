@@ -264,6 +264,28 @@ private Q_SLOTS:
         QVERIFY(QString::fromStdString(enc["quantizer"]["activations"].get<std::string>()).contains(method));
     }
 
+    // Calibration clips are spread over each speaker's recordings, not its first few.
+    void calibrationClipsSpreadOverEachSpeaker() {
+        QTemporaryDir dir;
+        for (int i = 0; i < 10; ++i)
+            qs::test::writeSine(QStringLiteral("%1/a/c%2.wav").arg(dir.path()).arg(i, 2, 10, QLatin1Char('0')).toStdString(),
+                                qs::test::AudioFormat::Wav16, 16000, 1, 0.2, 300.0, 0.3);
+        for (int i = 0; i < 3; ++i)
+            qs::test::writeSine(QStringLiteral("%1/b/c%2.wav").arg(dir.path()).arg(i).toStdString(),
+                                qs::test::AudioFormat::Wav16, 16000, 1, 0.2, 300.0, 0.3);
+        const qs::AudioCorpus corpus = qs::AudioCorpus::scan(dir.path().toStdString());
+        auto ids = [](const std::vector<const qs::Clip*>& clips) {
+            std::vector<std::string> out;
+            for (const qs::Clip* c : clips) out.push_back(c->speaker + "/" + c->id);
+            return out;
+        };
+        QCOMPARE(ids(qs::pickCalibrationClips(corpus, 4)),
+                 (std::vector<std::string>{"a/c00", "a/c02", "a/c05", "a/c07", "b/c0", "b/c1", "b/c2"}));
+        QCOMPARE(qs::pickCalibrationClips(corpus, 0).size(), std::size_t(13));
+        QCOMPARE(qs::pickCalibrationClips(corpus, 10).size(), std::size_t(13));
+        QCOMPARE(ids(qs::pickCalibrationClips(corpus, 1)), (std::vector<std::string>{"a/c00", "b/c0"}));
+    }
+
     void reportCsvRoundTripsAndUpdates() {
         QTemporaryDir dir;
         const qs::ReportRow row{{"model", "/a,b/\"q\".pt"}, {"wer", ""}, {"layer_bits", "8;4"}};
