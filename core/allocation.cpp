@@ -188,6 +188,13 @@ Allocation describeAllocation(const Analysis& a, const AllocationRequest& reques
     return out;
 }
 
+bool sameLayers(const Allocation& allocation, const Analysis& analysis) {
+    if (allocation.layers.size() != analysis.layers.size()) return false;
+    for (std::size_t l = 0; l < analysis.layers.size(); ++l)
+        if (allocation.layers[l].name != analysis.layers[l].info.name) return false;
+    return true;
+}
+
 Allocation allocateAnalysis(const Analysis& a, const AllocationRequest& request) {
     const std::vector<double> scores = layerScores(a, request.metric, request.speaker);
     const BudgetCurve curve = BudgetCurve::build(sizeModelFor(a), scores, request.settings);

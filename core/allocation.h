@@ -121,6 +121,9 @@ SizeModel sizeModelFor(const Analysis& a);
 // Scores the layers, builds the curve and looks the target up. Throws InputError / BudgetError.
 Allocation allocateAnalysis(const Analysis& a, const AllocationRequest& request);
 
+// True when the allocation's layers are the analysis's, in order (made from the same model).
+bool sameLayers(const Allocation& allocation, const Analysis& analysis);
+
 // Assembles the result for given scores and bits (e.g. from a curve the GUI keeps).
 Allocation describeAllocation(const Analysis& a, const AllocationRequest& request,
                               const std::vector<double>& scores, const std::vector<int>& bits);

@@ -20,6 +20,7 @@
 
 #include "app/cli/args.h"
 #include "app/cli/commands.h"
+#include "core/allocation.h"
 #include "core/allocation_io.h"
 #include "core/analysis.h"
 #include "core/errors.h"
@@ -136,10 +137,7 @@ int runFigures(const std::vector<std::string>& argv) {
     if (args.has("allocation")) {
         const std::string allocationPath = args.required("allocation");
         const Allocation allocation = loadAllocation(allocationPath);
-        bool same = allocation.layers.size() == analysis.layers.size();
-        for (std::size_t l = 0; same && l < analysis.layers.size(); ++l)
-            same = allocation.layers[l].name == analysis.layers[l].info.name;
-        if (!same)
+        if (!sameLayers(allocation, analysis))
             throw InputError(allocationPath + " does not belong to " + analysisPath +
                              ": its layers differ (made from another model?)");
         studio.insert(studio.end(), {"--allocation", fs::absolute(allocationPath).string()});

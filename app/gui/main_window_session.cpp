@@ -102,10 +102,7 @@ bool MainWindow::showSavedResults(std::shared_ptr<const Analysis> analysis, cons
     Session s;
     s.analysis = analysis;
     if (allocation) {
-        bool same = allocation->layers.size() == analysis->layers.size();
-        for (std::size_t l = 0; same && l < analysis->layers.size(); ++l)
-            same = allocation->layers[l].name == analysis->layers[l].info.name;
-        if (!same) {
+        if (!sameLayers(*allocation, *analysis)) {
             if (error) *error = tr("the allocation's layers are not the analysis's: were they made from different models?");
             return false;
         }
