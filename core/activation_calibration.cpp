@@ -168,7 +168,7 @@ void checkOptions(const ActivationCalibrationOptions& o) {
         throw InputError("the outlier ratio must be a finite number >= 1");
 }
 
-// One worker's sink for pass 1 (groups empty) or pass 2 (values of the grouped layers only).
+// A sink for pass 1 (groups empty) or pass 2 (values of the grouped layers only).
 class CalibrationSink : public LayerSink {
 public:
     std::vector<std::unique_ptr<LayerValues>> layers;   // pass 1, per model layer (null: not wanted)
@@ -181,26 +181,42 @@ public:
         if (l < layers.size() && layers[l]) layers[l]->add(d, o, c, i);
         if (l < groups.size() && groups[l]) groups[l]->add(d, o, c, i);
     }
+    void merge(const CalibrationSink& other) {
+        for (std::size_t l = 0; l < layers.size(); ++l)
+            if (layers[l]) layers[l]->merge(*other.layers[l]);
+        for (std::size_t l = 0; l < groups.size(); ++l)
+            if (groups[l]) groups[l]->merge(*other.groups[l]);
+    }
 };
 
-// Runs the float model on the clips with one sink per worker; returns how many clips decoded and
-// lists the others in *skipped when given.
+// Runs the float model on the clips, each into a fresh sink from makeSink(), and folds the sinks
+// into `into` in clip order (so the ranges do not depend on the thread count); returns how many
+// clips decoded and lists the others in *skipped when given.
 int runPass(const SpeechModel& model, const AudioCorpus& corpus, const std::vector<const Clip*>& clips,
-            std::vector<CalibrationSink>& sinks, int threads, const ProgressFn& progress, const std::string& what,
-            std::vector<SkippedFile>* skipped) {
+            CalibrationSink& into, const std::function<CalibrationSink()>& makeSink, int threads,
+            const ProgressFn& progress, const std::string& what, std::vector<SkippedFile>* skipped) {
     int used = 0;
-    std::mutex mutex;
-    runClips(clips, threads, [&](int worker, const Clip& clip) {
+    std::vector<std::unique_ptr<CalibrationSink>> perClip(clips.size());
+    std::vector<std::string> failed(clips.size());
+    runTasksInOrder(clips.size(), threads, [&](int, std::size_t i) {
         try {
-            const std::vector<float> wave = corpus.load(clip);
-            model.forwardObserved(wave, sinks[std::size_t(worker)]);
-            std::lock_guard<std::mutex> lock(mutex);
-            ++used;
+            auto sink = std::make_unique<CalibrationSink>(makeSink());
+            model.forwardObserved(corpus.load(*clips[i]), *sink);
+            perClip[i] = std::move(sink);
         } catch (const AudioError& e) {
-            std::lock_guard<std::mutex> lock(mutex);
-            if (skipped) skipped->push_back({clip.path, e.what()});
+            failed[i] = e.what();
         }
-    }, progress, Progress{0, clips.size(), 0, what});
+    }, [&](std::size_t i) {
+        if (!perClip[i]) {
+            if (skipped) skipped->push_back({clips[i]->path, failed[i]});
+            return;
+        }
+        into.merge(*perClip[i]);
+        perClip[i].reset();
+        ++used;
+    }, progress, Progress{0, clips.size(), 0, what},
+    [&](std::size_t i) { return clips[i]->speaker + ": " + clips[i]->id; },
+    [&](std::size_t i) { return clips[i]->seconds; });
     if (skipped) sortSkipped(*skipped);
     return used;
 }
@@ -247,23 +263,22 @@ std::vector<ActivationEncoding> calibrateActivations(const SpeechModel& model, c
     if (quantizeLayer.size() != info.size())
         throw InputError("activation calibration got " + std::to_string(quantizeLayer.size()) +
                          " layer flags for a model of " + std::to_string(info.size()) + " layers");
-    const std::size_t workers = std::size_t(clipWorkers(clips.size(), options.threads));
 
     // Pass 1: every wanted layer's values and channel extremes.
-    std::vector<CalibrationSink> sinks(workers);
-    for (CalibrationSink& s : sinks)
+    auto pass1Sink = [&] {
+        CalibrationSink s;
         for (std::size_t l = 0; l < info.size(); ++l)
             s.layers.push_back(quantizeLayer[l] ? std::make_unique<LayerValues>() : nullptr);
-    const int used = runPass(model, corpus, clips, sinks, options.threads, progress, "activation calibration", skipped);
+        return s;
+    };
+    CalibrationSink total = pass1Sink();
+    const int used = runPass(model, corpus, clips, total, pass1Sink, options.threads, progress, "activation calibration", skipped);
     if (clipsUsed) *clipsUsed = used;
     if (used == 0) throw InputError("no calibration clip could be decoded");
-    for (std::size_t w = 1; w < workers; ++w)
-        for (std::size_t l = 0; l < info.size(); ++l)
-            if (sinks[0].layers[l]) sinks[0].layers[l]->merge(*sinks[w].layers[l]);
 
     std::vector<ActivationEncoding> out(info.size());
     runTasks(info.size(), options.threads, [&](int, std::size_t l) {
-        if (sinks[0].layers[l]) out[l] = finishTensor(int(l), *sinks[0].layers[l], options);
+        if (total.layers[l]) out[l] = finishTensor(int(l), *total.layers[l], options);
         else out[l].layer = int(l), out[l].bits = options.bits, out[l].method = activationRangeName(options.method);
     }, progress, Progress{0, info.size(), 0, "activation ranges"}, [&](std::size_t l) { return info[l].name; });
 
@@ -271,17 +286,16 @@ std::vector<ActivationEncoding> calibrateActivations(const SpeechModel& model, c
     bool second = false;
     for (const ActivationEncoding& e : out) second = second || needsGroupPass(e, options);
     if (!second) return out;
-    for (CalibrationSink& s : sinks) {
-        s.layers.clear();
+    auto pass2Sink = [&] {
+        CalibrationSink s;
         for (const ActivationEncoding& e : out)
             s.groups.push_back(needsGroupPass(e, options) ? std::make_unique<GroupValues>(e.channelGroup, e.groups) : nullptr);
-    }
-    runPass(model, corpus, clips, sinks, options.threads, progress, "activation group calibration", nullptr);
-    for (std::size_t w = 1; w < workers; ++w)
-        for (std::size_t l = 0; l < info.size(); ++l)
-            if (sinks[0].groups[l]) sinks[0].groups[l]->merge(*sinks[w].groups[l]);
+        return s;
+    };
+    total = pass2Sink();
+    runPass(model, corpus, clips, total, pass2Sink, options.threads, progress, "activation group calibration", nullptr);
     runTasks(info.size(), options.threads, [&](int, std::size_t l) {
-        if (sinks[0].groups[l]) finishGroups(out[l], *sinks[0].groups[l], options);
+        if (total.groups[l]) finishGroups(out[l], *total.groups[l], options);
     }, progress, Progress{0, info.size(), 0, "activation group ranges"}, [&](std::size_t l) { return info[l].name; });
     return out;
 }

@@ -1,8 +1,9 @@
+// analyze(): every clip through the instrumented model, statistics folded per speaker in corpus order.
 #include "core/analyzer.h"
 
 #include <algorithm>
 #include <chrono>
-#include <mutex>
+#include <memory>
 
 #include "core/clip_runner.h"
 #include "core/errors.h"
@@ -26,12 +27,6 @@ std::vector<const Clip*> clipsOf(const Speaker& s) {
     return out;
 }
 
-std::size_t clipCount(const AudioCorpus& corpus) {
-    std::size_t n = 0;
-    for (const Speaker& s : corpus.speakers()) n += s.clips.size();
-    return n;
-}
-
 double secondsSince(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -52,67 +47,75 @@ Analysis analyze(const SpeechModel& model, const AudioCorpus& corpus, const Anal
     result.layers.resize(nLayers);
     for (std::size_t i = 0; i < nLayers; ++i) result.layers[i].info = info.layers[i];
 
+    // Every clip of every speaker in one run, so a speaker with fewer clips than cores does not
+    // leave cores idle. Each clip observes into a sink of its own; fold() adds the sinks to their
+    // speaker's accumulators in corpus order, and closes a speaker after its last clip.
+    std::vector<const Clip*> clips;
+    std::vector<std::size_t> speakerOf;
+    for (std::size_t s = 0; s < corpus.speakers().size(); ++s)
+        for (const Clip& c : corpus.speakers()[s].clips) clips.push_back(&c), speakerOf.push_back(s);
+    std::vector<std::unique_ptr<StatsSink>> perClip(clips.size());
+    std::vector<std::string> failed(clips.size());  // why clip i was skipped; empty if it went through
+
+    auto work = [&](int, std::size_t i) {
+        // A clip the model fails on halfway must leave no trace: its sink is dropped.
+        auto sink = std::make_unique<StatsSink>(nLayers);
+        try {
+            model.forwardObserved(corpus.load(*clips[i]), *sink);
+        } catch (const AudioError& e) {
+            failed[i] = e.what();
+            return;
+        } catch (const ModelError& e) {
+            failed[i] = std::string("the model could not process this clip: ") + e.what();
+            return;
+        }
+        perClip[i] = std::move(sink);
+    };
+
     std::vector<ActivationStats> all(nLayers);
-    std::mutex skippedMutex;
-    Progress base;
-    base.total = clipCount(corpus);
-
-    for (const Speaker& speaker : corpus.speakers()) {
-        const std::vector<const Clip*> clips = clipsOf(speaker);
-        const int workers = clipWorkers(clips.size(), options.threads);
-        std::vector<StatsSink> sinks;
-        sinks.reserve(std::size_t(workers));
-        for (int w = 0; w < workers; ++w) sinks.emplace_back(nLayers);
-
-        SpeakerSummary summary{speaker.name, 0, 0, 0.0};
-        std::vector<std::string> files;
-        std::mutex summaryMutex;
-        auto work = [&](int worker, const Clip& clip) {
-            // A clip the model fails on halfway must leave no trace: observe into a scratch sink
-            // and merge it into the worker's accumulators only once the clip went through.
-            StatsSink clipSink(nLayers);
-            try {
-                const std::vector<float> wave = corpus.load(clip);
-                model.forwardObserved(wave, clipSink);
-            } catch (const AudioError& e) {
-                std::lock_guard<std::mutex> lock(skippedMutex);
-                result.skipped.push_back({clip.path, e.what()});
-                return;
-            } catch (const ModelError& e) {
-                std::lock_guard<std::mutex> lock(skippedMutex);
-                result.skipped.push_back({clip.path, std::string("the model could not process this clip: ") + e.what()});
-                return;
-            }
-            StatsSink& mine = sinks[std::size_t(worker)];
-            for (std::size_t l = 0; l < nLayers; ++l) mine.stats[l].merge(clipSink.stats[l]);
-            std::lock_guard<std::mutex> lock(summaryMutex);
+    StatsSink speakerStats(nLayers);
+    SpeakerSummary summary;
+    std::vector<std::string> files;
+    auto fold = [&](std::size_t i) {
+        const Clip& clip = *clips[i];
+        if (perClip[i]) {
+            for (std::size_t l = 0; l < nLayers; ++l) speakerStats.stats[l].merge(perClip[i]->stats[l]);
+            perClip[i].reset();
             ++summary.clips;
             summary.seconds += clip.seconds;
             files.push_back(clip.path);
-        };
-        runClips(clips, options.threads, work, progress, base);
-        base.done += clips.size();
-        for (const Clip* c : clips) base.seconds += c->seconds;
-
-        if (summary.clips == 0) continue;  // every clip of this speaker was skipped
-        std::sort(files.begin(), files.end());
-        summary.files = int(std::unique(files.begin(), files.end()) - files.begin());
-        for (std::size_t l = 0; l < nLayers; ++l) {
-            ActivationStats& speakerStats = sinks[0].stats[l];
-            for (int w = 1; w < workers; ++w) speakerStats.merge(sinks[std::size_t(w)].stats[l]);
-            result.layers[l].stats[speaker.name] = speakerStats.summary(options.histogramBins);
-            all[l].merge(speakerStats);
+        } else {
+            result.skipped.push_back({clip.path, failed[i]});
         }
-        result.speakers.push_back(summary);
-        if (options.speakerFinished) {
-            Analysis partial = result;
-            for (std::size_t l = 0; l < nLayers; ++l)
-                partial.layers[l].stats[kAllSpeakers] = all[l].summary(options.histogramBins);
-            sortSkipped(partial.skipped);
-            partial.elapsedSeconds = secondsSince(start);
-            options.speakerFinished(partial);
+        const bool lastOfSpeaker = i + 1 == clips.size() || speakerOf[i + 1] != speakerOf[i];
+        if (!lastOfSpeaker) return;
+        if (summary.clips > 0) {  // else every clip of this speaker was skipped
+            summary.name = corpus.speakers()[speakerOf[i]].name;
+            std::sort(files.begin(), files.end());
+            summary.files = int(std::unique(files.begin(), files.end()) - files.begin());
+            for (std::size_t l = 0; l < nLayers; ++l) {
+                result.layers[l].stats[summary.name] = speakerStats.stats[l].summary(options.histogramBins);
+                all[l].merge(speakerStats.stats[l]);
+            }
+            result.speakers.push_back(summary);
+            if (options.speakerFinished) {
+                Analysis partial = result;
+                for (std::size_t l = 0; l < nLayers; ++l)
+                    partial.layers[l].stats[kAllSpeakers] = all[l].summary(options.histogramBins);
+                sortSkipped(partial.skipped);
+                partial.elapsedSeconds = secondsSince(start);
+                options.speakerFinished(partial);
+            }
         }
-    }
+        speakerStats = StatsSink(nLayers);
+        summary = SpeakerSummary{};
+        files.clear();
+    };
+    Progress base;
+    base.total = clips.size();
+    runTasksInOrder(clips.size(), options.threads, work, fold, progress, base,
+                    [&](std::size_t i) { return clips[i]->speaker + ": " + clips[i]->id; },
+                    [&](std::size_t i) { return clips[i]->seconds; });
 
     if (result.speakers.empty())
         throw ModelError("no clip could be analysed" +

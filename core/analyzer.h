@@ -1,6 +1,7 @@
 // Streams a corpus through an instrumented model and accumulates per-layer activation statistics,
-// per speaker and over all speakers. Memory stays bounded: one accumulator per layer per worker
-// plus the running total; a speaker's accumulators are summarised and freed when it is done.
+// per speaker and over all speakers. Memory stays bounded: a few clips' accumulators in flight, the
+// current speaker's and the running total; a speaker's accumulators are summarised and freed when it
+// is done. The result is bit-identical for any thread count (clip_runner.h says how).
 #pragma once
 
 #include <functional>
@@ -15,7 +16,8 @@ namespace qs {
 struct AnalyzeOptions {
     int threads = 0;        // cores to use in all (0 = every core)
     int histogramBins = 128;
-    // Optional: called on the calling thread each time a speaker's clips are all done, with the
+    // Optional: called on a worker thread, one call at a time and in speaker order, each time a
+    // speaker's clips are all done, with the
     // analysis so far: the finished speakers' statistics, "all" pooled over them, the files skipped
     // so far and the time spent. Not called for a speaker whose every clip was skipped. The final
     // result is what the last call saw (elapsed time apart).
