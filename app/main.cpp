@@ -24,9 +24,9 @@
 
 #include "app/gui/main_window.h"
 #include "app/gui/studio_state.h"
-#include "core/allocation_io.h"
-#include "core/analysis.h"
-#include "core/errors.h"
+#include "core/allocation/allocation_io.h"
+#include "core/stats/analysis.h"
+#include "core/base/errors.h"
 
 namespace {
 

@@ -1,4 +1,5 @@
 // labels: unit
+// links: qs_audio
 // AudioCorpus and transcripts: folder layouts, formats, resampling, windows, bad files. All audio is
 // synthesised into a temporary folder with tests/support/audio_files.h.
 #include <QTemporaryDir>
@@ -10,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "core/audio_corpus.h"
-#include "core/errors.h"
-#include "core/transcripts.h"
+#include "core/audio/audio_corpus.h"
+#include "core/base/errors.h"
+#include "core/audio/transcripts.h"
 #include "tests/support/audio_files.h"
 
 using qs::AudioCorpus;

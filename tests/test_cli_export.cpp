@@ -2,11 +2,11 @@
 // quantscope-cli export end to end: analyze → allocation → export with each calibration option, the
 // folder's files agreeing with the options, and one clear stderr line, a non-zero exit and no folder
 // for bad options.
-#include "core/allocation.h"
-#include "core/allocation_io.h"
-#include "core/analysis.h"
-#include "core/json_io.h"
-#include "core/packed_weights.h"
+#include "core/allocation/allocation.h"
+#include "core/allocation/allocation_io.h"
+#include "core/stats/analysis.h"
+#include "core/base/json_io.h"
+#include "core/export/packed_weights.h"
 #include "tests/support/audio_files.h"
 
 #include <QtTest>

@@ -4,10 +4,10 @@
 // budgets, and quantscope's own pipeline (FLAC decoding, normalization, TorchScript forward, greedy
 // CTC, WER/CER) reproduces the float-model word and character errors the script measured in Python,
 // voice by voice, to the edit.
-#include "core/audio_corpus.h"
-#include "core/evaluation.h"
-#include "core/json_io.h"
-#include "core/speech_model.h"
+#include "core/audio/audio_corpus.h"
+#include "core/evaluation/evaluation.h"
+#include "core/base/json_io.h"
+#include "core/model/speech_model.h"
 
 #include <QtTest>
 

@@ -6,13 +6,13 @@
 #include <fstream>
 #include <sstream>
 
-#include "core/allocation.h"
-#include "core/analyzer.h"
-#include "core/errors.h"
-#include "core/export_report.h"
-#include "core/json_io.h"
-#include "core/packed_weights.h"
-#include "core/quantized_export.h"
+#include "core/allocation/allocation.h"
+#include "core/stats/analyzer.h"
+#include "core/base/errors.h"
+#include "core/export/export_report.h"
+#include "core/base/json_io.h"
+#include "core/export/packed_weights.h"
+#include "core/export/quantized_export.h"
 #include "tests/support/audio_files.h"
 
 namespace {

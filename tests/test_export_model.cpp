@@ -6,9 +6,9 @@
 #include <fstream>
 #include <map>
 
-#include "core/errors.h"
-#include "core/quantizer.h"
-#include "core/speech_model.h"
+#include "core/base/errors.h"
+#include "core/quantize/quantizer.h"
+#include "core/model/speech_model.h"
 
 namespace {
 

@@ -13,8 +13,8 @@
 
 #include "app/gui/main_window.h"
 #include "app/gui/studio_state.h"
-#include "core/analyzer.h"
-#include "core/speech_model.h"
+#include "core/stats/analyzer.h"
+#include "core/model/speech_model.h"
 #include "tests/support/audio_files.h"
 
 using namespace qs;

@@ -29,7 +29,7 @@
 #include "app/gui/export_controller.h"
 #include "app/gui/main_window.h"
 #include "app/gui/studio_state.h"
-#include "core/speech_model.h"
+#include "core/model/speech_model.h"
 #include "tests/support/audio_files.h"
 #include "tests/support/gui_wait.h"
 #include "widgets/budget_panel.h"

@@ -8,12 +8,12 @@
 #include <QtTest>
 #include <cmath>
 
-#include "core/audio_corpus.h"
-#include "core/errors.h"
-#include "core/layer_input_samples.h"
-#include "core/packed_weights.h"
-#include "core/quantizer.h"
-#include "core/weight_calibration.h"
+#include "core/audio/audio_corpus.h"
+#include "core/base/errors.h"
+#include "core/quantize/layer_input_samples.h"
+#include "core/export/packed_weights.h"
+#include "core/quantize/quantizer.h"
+#include "core/quantize/weight_calibration.h"
 #include "tests/support/audio_files.h"
 
 namespace {

@@ -1,3 +1,4 @@
+// The audio panel: folders, speakers with clip counts and check boxes, drag and drop.
 #include "widgets/audio_panel.h"
 
 #include <QDir>

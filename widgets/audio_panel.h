@@ -7,7 +7,7 @@
 #include <QStringList>
 #include <QWidget>
 
-#include "core/audio_corpus.h"
+#include "core/audio/audio_corpus.h"
 
 class QLabel;
 class QTreeWidget;

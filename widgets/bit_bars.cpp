@@ -1,3 +1,4 @@
+// QCPBars whose fill follows each bar's own bit colour, with the selected bar outlined.
 #include "widgets/bit_bars.h"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// The budget strip: metric, order, floor, speaker, and the MB slider with its spin box.
 #include "widgets/budget_panel.h"
 
 #include <QComboBox>
@@ -12,7 +13,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "core/sensitivity.h"
+#include "core/allocation/sensitivity.h"
 #include "widgets/plot_style.h"
 
 namespace qs::gui {

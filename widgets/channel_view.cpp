@@ -1,3 +1,4 @@
+// Per-channel max |y| bars of the selected layer, outlier channels highlighted, sortable.
 #include "widgets/channel_view.h"
 
 #include <qcustomplot.h>

@@ -1,3 +1,4 @@
+// The speaker comparison figure: two speakers' scores and allocations, differing layers marked.
 #include "widgets/comparison_view.h"
 
 #include <qcustomplot.h>

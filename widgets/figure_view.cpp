@@ -1,3 +1,4 @@
+// FigureView: the frame around every plot, its export to PNG/PDF and click-to-layer mapping.
 #include "widgets/figure_view.h"
 
 #include <qcustomplot.h>

@@ -1,3 +1,5 @@
+// The activation histogram of the selected layer with its markers, clipping range and quantization
+// grid.
 #include "widgets/histogram_view.h"
 
 #include <qcustomplot.h>

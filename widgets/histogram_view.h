@@ -6,7 +6,7 @@
 #include <QString>
 #include <optional>
 
-#include "core/activation_stats.h"
+#include "core/stats/activation_stats.h"
 #include "widgets/figure_view.h"
 
 class QComboBox;

@@ -1,3 +1,4 @@
+// The model export dialog: output folder, range methods, activation bits, calibration clips.
 #include "widgets/model_export_dialog.h"
 
 #include <QCheckBox>

@@ -1,3 +1,4 @@
+// Outlier ranges of every layer: min-max whiskers and p0.1-p99.9 boxes, raw or normalized.
 #include "widgets/outlier_view.h"
 
 #include <qcustomplot.h>

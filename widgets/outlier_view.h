@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "core/activation_stats.h"
+#include "core/stats/activation_stats.h"
 #include "widgets/figure_view.h"
 
 class QCheckBox;

@@ -1,3 +1,4 @@
+// Shared figure look: bit and speaker colours, axes, short layer names, number formats.
 #include "widgets/plot_style.h"
 
 #include <qcustomplot.h>

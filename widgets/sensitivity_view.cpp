@@ -1,3 +1,4 @@
+// Sensitivity bars per layer and speaker, filled with each speaker's allocated bit colour.
 #include "widgets/sensitivity_view.h"
 
 #include <qcustomplot.h>

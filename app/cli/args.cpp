@@ -1,8 +1,9 @@
+// Parsing of "--name value" options against each command's declared names, with one-line errors.
 #include "app/cli/args.h"
 
 #include <cstdlib>
 
-#include "core/errors.h"
+#include "core/base/errors.h"
 
 namespace qs::cli {
 

@@ -5,9 +5,8 @@
 #include "app/cli/corpus_args.h"
 #include "app/cli/commands.h"
 #include "app/cli/progress_printer.h"
-#include "core/analyzer.h"
-#include "core/distance_scores.h"
-#include "core/json_io.h"
+#include "core/engine/engine.h"
+#include "core/base/json_io.h"
 
 namespace qs::cli {
 
@@ -25,7 +24,9 @@ int runAnalyze(const std::vector<std::string>& argv) {
     checkWritable(out);
     // Ctrl-C is a cancel request from here on, also while the model loads and the folder is scanned.
     ProgressPrinter printer("analyze");
-    const SpeechModel model = SpeechModel::load(modelPath);
+    const Engine& e = engine();
+    const std::shared_ptr<const SpeechModel> loaded = e.loadModel(modelPath);
+    const SpeechModel& model = *loaded;
     const AudioCorpus corpus = scanCorpus(args, audioDir, model.info(), args.getInt("max-clips", 0));
 
     std::size_t clips = 0;
@@ -36,7 +37,7 @@ int runAnalyze(const std::vector<std::string>& argv) {
 
     AnalyzeOptions options;
     options.threads = threads;
-    Analysis analysis = analyze(model, corpus, options, printer.callback());
+    Analysis analysis = e.analyze(model, corpus, options, printer.callback());
     printer.finish();
 
     // Distance sensitivities (kl, l1, l2, cosine, sqnr): one extra pass per layer per clip.
@@ -50,7 +51,7 @@ int runAnalyze(const std::vector<std::string>& argv) {
         std::fprintf(stderr, "analyze: distance passes, %zu layers x %d clips per speaker at %d bits\n",
                      model.info().layers.size(), distanceClips, d.bits);
         ProgressPrinter layers("distances", "layers");
-        attachDistances(analysis, distanceScores(model, corpus, d, layers.callback()));
+        attachDistances(analysis, e.distanceScores(model, corpus, d, layers.callback()));
     }
 
     saveAnalysis(out, analysis);

@@ -7,10 +7,11 @@
 #include "app/cli/corpus_args.h"
 #include "app/cli/commands.h"
 #include "app/cli/progress_printer.h"
-#include "core/errors.h"
-#include "core/evaluation.h"
-#include "core/export_report.h"
-#include "core/json_io.h"
+#include "core/base/errors.h"
+#include "core/engine/engine.h"
+#include "core/evaluation/evaluation.h"
+#include "core/export/export_report.h"
+#include "core/base/json_io.h"
 
 namespace qs::cli {
 namespace {
@@ -70,8 +71,11 @@ int runEvaluate(const std::vector<std::string>& argv) {
     checkWritable(out);
     // Ctrl-C is a cancel request from here on, also while the models load and the folder is scanned.
     ProgressPrinter printer("evaluate");
-    const SpeechModel floatModel = SpeechModel::load(modelPath);
-    const SpeechModel quantized = SpeechModel::load(quantizedPath);
+    const Engine& e = engine();
+    const std::shared_ptr<const SpeechModel> floatLoaded = e.loadModel(modelPath);
+    const std::shared_ptr<const SpeechModel> quantizedLoaded = e.loadModel(quantizedPath);
+    const SpeechModel& floatModel = *floatLoaded;
+    const SpeechModel& quantized = *quantizedLoaded;
     checkModelsMatch(floatModel.info(), quantized.info());
     const AudioCorpus corpus = scanCorpus(args, audioDir, floatModel.info(), maxClips);
 
@@ -82,7 +86,7 @@ int runEvaluate(const std::vector<std::string>& argv) {
 
     EvaluateOptions options;
     options.threads = threads;
-    const Evaluation evaluation = evaluate(floatModel, quantized, corpus, options, printer.callback());
+    const Evaluation evaluation = e.evaluate(floatModel, quantized, corpus, options, printer.callback());
     printer.finish();
     saveEvaluation(out, evaluation);
 

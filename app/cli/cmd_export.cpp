@@ -4,8 +4,9 @@
 #include "app/cli/args.h"
 #include "app/cli/commands.h"
 #include "app/cli/progress_printer.h"
-#include "core/allocation_io.h"
-#include "core/quantized_export.h"
+#include "core/allocation/allocation_io.h"
+#include "core/engine/engine.h"
+#include "core/export/quantized_export.h"
 
 namespace qs::cli {
 
@@ -17,7 +18,9 @@ int runExport(const std::vector<std::string>& argv) {
                            {"activation-groups-all"}});
     const std::string out = args.required("out");
     ProgressPrinter printer("export");
-    const SpeechModel model = SpeechModel::load(args.required("model"));
+    const Engine& e = engine();
+    const std::shared_ptr<const SpeechModel> loaded = e.loadModel(args.required("model"));
+    const SpeechModel& model = *loaded;
     const Analysis analysis = loadAnalysis(args.required("analysis"));
     const Allocation allocation = loadAllocation(args.required("allocation"));
 
@@ -51,7 +54,7 @@ int runExport(const std::vector<std::string>& argv) {
         corpus = std::make_unique<AudioCorpus>(AudioCorpus::scan(audio, corpusOptionsFor(model.info())));
         if (allocation.speaker != kAllSpeakers) corpus->selectSpeakers({allocation.speaker});
     }
-    const ExportSummary s = exportQuantizedModel(model, analysis, allocation, corpus.get(), options, out, printer.callback());
+    const ExportSummary s = e.exportQuantizedModel(model, analysis, allocation, corpus.get(), options, out, printer.callback());
     printer.finish();
     for (const SkippedFile& f : s.skipped) std::fprintf(stderr, "skipped %s: %s\n", f.path.c_str(), f.reason.c_str());
     int quantized = 0;

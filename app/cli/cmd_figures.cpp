@@ -20,10 +20,10 @@
 
 #include "app/cli/args.h"
 #include "app/cli/commands.h"
-#include "core/allocation.h"
-#include "core/allocation_io.h"
-#include "core/analysis.h"
-#include "core/errors.h"
+#include "core/allocation/allocation.h"
+#include "core/allocation/allocation_io.h"
+#include "core/stats/analysis.h"
+#include "core/base/errors.h"
 
 extern char** environ;
 

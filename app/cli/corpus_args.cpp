@@ -1,6 +1,8 @@
+// scanCorpus(): the audio folder scanned as the model needs it, with --window-seconds and --raw-*
+// applied.
 #include "app/cli/corpus_args.h"
 
-#include "core/errors.h"
+#include "core/base/errors.h"
 
 namespace qs::cli {
 

@@ -4,8 +4,8 @@
 #include <string>
 
 #include "app/cli/args.h"
-#include "core/audio_corpus.h"
-#include "core/model_info.h"
+#include "core/audio/audio_corpus.h"
+#include "core/model/model_info.h"
 
 namespace qs::cli {
 

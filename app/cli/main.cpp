@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "app/cli/commands.h"
-#include "core/errors.h"
+#include "core/base/errors.h"
 
 namespace {
 

@@ -1,3 +1,5 @@
+// The stderr progress line (redrawn on a terminal, a line per step in logs) and the SIGINT handler
+// that cancels.
 #include "app/cli/progress_printer.h"
 
 #include <atomic>

@@ -5,7 +5,7 @@
 #include <chrono>
 #include <string>
 
-#include "core/progress.h"
+#include "core/base/progress.h"
 
 namespace qs::cli {
 

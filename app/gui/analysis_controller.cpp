@@ -1,3 +1,5 @@
+// The analysis job: scan, analyse and distance passes on the pool, progress and partial results to
+// the GUI thread.
 #include "app/gui/analysis_controller.h"
 
 #include <QFileInfo>
@@ -7,9 +9,10 @@
 #include <algorithm>
 
 #include "app/gui/background_job.h"
-#include "core/analyzer.h"
-#include "core/audio_corpus.h"
-#include "core/distance_scores.h"
+#include "core/engine/engine.h"
+#include "core/stats/analyzer.h"
+#include "core/audio/audio_corpus.h"
+#include "core/stats/distance_scores.h"
 
 namespace qs::gui {
 
@@ -126,7 +129,7 @@ bool AnalysisController::start(const AnalysisRequest& request) {
                 }
                 return true;
             };
-            Analysis analysis = analyze(*model, corpus, options, progress);
+            Analysis analysis = engine().analyze(*model, corpus, options, progress);
             if (distances) {
                 auto distanceProgress = [&](const Progress& p) {
                     if (stop->load() || promise.isCanceled()) return false;
@@ -134,7 +137,7 @@ bool AnalysisController::start(const AnalysisRequest& request) {
                                                     QStringLiteral("distance passes: ") + QString::fromStdString(p.message));
                     return true;
                 };
-                attachDistances(analysis, distanceScores(*model, corpus, distance, distanceProgress));
+                attachDistances(analysis, engine().distanceScores(*model, corpus, distance, distanceProgress));
             }
             out.analysis = std::make_shared<const Analysis>(std::move(analysis));
         } catch (...) {

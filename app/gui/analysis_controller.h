@@ -16,8 +16,8 @@
 #include <memory>
 #include <mutex>
 
-#include "core/analysis.h"
-#include "core/speech_model.h"
+#include "core/stats/analysis.h"
+#include "core/model/speech_model.h"
 
 class QThreadPool;
 

@@ -1,12 +1,14 @@
+// Budget curves per speaker, rebuilt when the settings change, and the allocation at the current
+// target.
 #include "app/gui/budget_controller.h"
 
 #include <algorithm>
 #include <cmath>
 
 #include "app/gui/speaker_stats.h"
-#include "core/errors.h"
-#include "core/sensitivity.h"
-#include "core/size_model.h"
+#include "core/base/errors.h"
+#include "core/allocation/sensitivity.h"
+#include "core/allocation/size_model.h"
 
 namespace qs::gui {
 

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "core/allocation.h"
-#include "core/analysis.h"
+#include "core/allocation/allocation.h"
+#include "core/stats/analysis.h"
 #include "widgets/budget_curve_view.h"
 #include "widgets/speaker_comparison.h"
 

@@ -1,3 +1,5 @@
+// The model export job: calibration corpus, export and the optional evaluation, on the pool with
+// progress and cancel.
 #include "app/gui/export_controller.h"
 
 #include <QDirIterator>
@@ -6,9 +8,10 @@
 #include <mutex>
 
 #include "app/gui/background_job.h"
-#include "core/evaluation.h"
-#include "core/export_report.h"
-#include "core/quantized_export.h"
+#include "core/engine/engine.h"
+#include "core/evaluation/evaluation.h"
+#include "core/export/export_report.h"
+#include "core/export/quantized_export.h"
 
 namespace qs::gui {
 
@@ -54,10 +57,10 @@ std::unique_ptr<AudioCorpus> calibrationCorpus(const SpeechModel& model, const s
 void evaluateExport(const SpeechModel& model, const AudioCorpus& corpus, int threads, const ProgressFn& progress,
                     ExportResult& r) {
     const std::string dir = r.dir.toStdString();
-    const SpeechModel quantized = SpeechModel::load(dir + "/model.pt");
+    const std::shared_ptr<const SpeechModel> quantized = engine().loadModel(dir + "/model.pt");
     EvaluateOptions options;
     options.threads = threads;
-    const Evaluation e = evaluate(model, quantized, corpus, options, progress);
+    const Evaluation e = engine().evaluate(model, *quantized, corpus, options, progress);
     saveEvaluation(dir + "/evaluation.json", e);
     updateReportCsv(dir + "/report.csv", evaluationFields(e));
     r.evaluated = true;
@@ -141,7 +144,7 @@ bool ExportController::start(const ExportRequest& request) {
         const std::unique_ptr<AudioCorpus> corpus = calibrationCorpus(*model, folder, loaded, allocation.speaker);
         if (shared->stop.load()) throw Cancelled();
         const ExportSummary s =
-            exportQuantizedModel(*model, *analysis, allocation, corpus.get(), options, outDir, progress);
+            engine().exportQuantizedModel(*model, *analysis, allocation, corpus.get(), options, outDir, progress);
         ExportResult r;
         r.dir = QFileInfo(QString::fromStdString(s.dir.empty() ? outDir : s.dir)).absoluteFilePath();
         r.layers = int(s.layers.size());

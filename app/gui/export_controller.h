@@ -13,10 +13,10 @@
 #include <QTimer>
 #include <memory>
 
-#include "core/allocation.h"
-#include "core/analysis.h"
-#include "core/audio_corpus.h"
-#include "core/speech_model.h"
+#include "core/allocation/allocation.h"
+#include "core/stats/analysis.h"
+#include "core/audio/audio_corpus.h"
+#include "core/model/speech_model.h"
 
 class QThreadPool;
 

@@ -1,3 +1,5 @@
+// MainWindow construction: panels, figures, actions and the signal wiring between controllers and
+// views.
 #include "app/gui/main_window.h"
 
 #include <QDockWidget>

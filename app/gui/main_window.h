@@ -10,7 +10,7 @@
 #include <memory>
 
 #include "app/gui/session.h"
-#include "core/allocation.h"
+#include "core/allocation/allocation.h"
 #include "widgets/figure_view.h"
 #include "widgets/model_export_dialog.h"
 

@@ -24,7 +24,7 @@
 #include "app/gui/main_window.h"
 #include "app/gui/recent_files.h"
 #include "app/gui/studio_state.h"
-#include "core/allocation_io.h"
+#include "core/allocation/allocation_io.h"
 #include "widgets/audio_panel.h"
 #include "widgets/figure_export_dialog.h"
 #include "widgets/icons.h"

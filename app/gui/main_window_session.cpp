@@ -9,7 +9,7 @@
 #include "app/gui/main_window.h"
 #include "app/gui/recent_files.h"
 #include "app/gui/studio_state.h"
-#include "core/sensitivity.h"
+#include "core/allocation/sensitivity.h"
 #include "widgets/audio_panel.h"
 #include "widgets/budget_panel.h"
 #include "widgets/channel_view.h"

@@ -9,7 +9,7 @@
 #include "app/gui/budget_controller.h"
 #include "app/gui/main_window.h"
 #include "app/gui/studio_state.h"
-#include "core/sensitivity.h"
+#include "core/allocation/sensitivity.h"
 #include "widgets/allocation_view.h"
 #include "widgets/audio_panel.h"
 #include "widgets/budget_curve_view.h"

@@ -1,10 +1,11 @@
+// Session files: saving and loading the studio's state as JSON, with relative paths resolved.
 #include "app/gui/session.h"
 
 #include <QDir>
 #include <QFileInfo>
 
-#include "core/errors.h"
-#include "core/json_io.h"
+#include "core/base/errors.h"
+#include "core/base/json_io.h"
 
 namespace qs::gui {
 

@@ -8,7 +8,7 @@
 #include <QStringList>
 #include <memory>
 
-#include "core/analysis.h"
+#include "core/stats/analysis.h"
 
 namespace qs::gui {
 

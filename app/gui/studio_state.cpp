@@ -1,3 +1,4 @@
+// The studio's open model, audio folders, analysis and selection, with change signals.
 #include "app/gui/studio_state.h"
 
 #include <algorithm>

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "core/analysis.h"
-#include "core/audio_corpus.h"
-#include "core/speech_model.h"
+#include "core/stats/analysis.h"
+#include "core/audio/audio_corpus.h"
+#include "core/model/speech_model.h"
 
 namespace qs::gui {
 

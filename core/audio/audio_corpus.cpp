@@ -1,0 +1,308 @@
+// Scanning audio folders into speakers and clips (headers only), and decoding, mixing and
+// resampling a clip.
+#include "core/audio/audio_corpus.h"
+
+#include <sndfile.h>
+#include <soxr.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <set>
+#include <system_error>
+
+#include "core/base/errors.h"
+#include "core/audio/transcripts.h"
+
+namespace fs = std::filesystem;
+
+namespace qs {
+
+void sortSkipped(std::vector<SkippedFile>& skipped) {
+    std::stable_sort(skipped.begin(), skipped.end(), [](const SkippedFile& a, const SkippedFile& b) { return a.path < b.path; });
+}
+
+
+namespace {
+
+std::string lower(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+    return s;
+}
+
+std::string extensionOf(const fs::path& p) {
+    const std::string ext = p.extension().string();
+    return ext.empty() ? ext : lower(ext.substr(1));
+}
+
+// Extensions recognised as audio: every major format this libsndfile build reports, plus the common
+// spellings it does not list itself (its Ogg entry says "oga", its MPEG entry "m1a").
+const std::set<std::string>& audioExtensions() {
+    static const std::set<std::string> extensions = [] {
+        std::set<std::string> exts{"raw"};
+        int count = 0;
+        sf_command(nullptr, SFC_GET_FORMAT_MAJOR_COUNT, &count, sizeof count);
+        for (int i = 0; i < count; ++i) {
+            SF_FORMAT_INFO info{};
+            info.format = i;
+            if (sf_command(nullptr, SFC_GET_FORMAT_MAJOR, &info, sizeof info) != 0 || !info.extension) continue;
+            exts.insert(lower(info.extension));
+            switch (info.format & SF_FORMAT_TYPEMASK) {
+            case SF_FORMAT_OGG: exts.insert({"ogg", "oga", "opus"}); break;
+            case SF_FORMAT_MPEG: exts.insert({"mp3", "mp2"}); break;
+            case SF_FORMAT_FLAC: exts.insert("flac"); break;
+            case SF_FORMAT_AIFF: exts.insert({"aif", "aifc"}); break;
+            case SF_FORMAT_NIST: exts.insert("sph"); break;
+            default: break;
+            }
+        }
+        return exts;
+    }();
+    return extensions;
+}
+
+bool isAudioFile(const fs::path& p) { return audioExtensions().count(extensionOf(p)) > 0; }
+
+struct SndfileCloser {
+    void operator()(SNDFILE* f) const { sf_close(f); }
+};
+using SndfilePtr = std::unique_ptr<SNDFILE, SndfileCloser>;
+
+// Opens path for reading. Headerless .raw files need their layout in SF_INFO before sf_open; every
+// other format describes itself. Returns null (and libsndfile's reason in *error) on failure.
+SndfilePtr openAudio(const std::string& path, const CorpusOptions& options, SF_INFO& info, std::string* error) {
+    info = SF_INFO{};
+    if (extensionOf(path) == "raw") {
+        info.format = SF_FORMAT_RAW | SF_FORMAT_PCM_16 | SF_ENDIAN_LITTLE;
+        info.samplerate = options.rawRate;
+        info.channels = options.rawChannels;
+    }
+    SndfilePtr file(sf_open(path.c_str(), SFM_READ, &info));
+    if (!file && error) *error = sf_strerror(nullptr);
+    return file;
+}
+
+// The readable layout of one file, or why it cannot be used.
+struct Probe {
+    std::int64_t frames = 0;
+    int rate = 0;
+    int channels = 0;
+    std::string problem;  // empty when the file is usable
+};
+
+Probe probe(const fs::path& path, const CorpusOptions& options) {
+    Probe p;
+    std::error_code ec;
+    if (fs::file_size(path, ec) == 0 && !ec) {
+        p.problem = "empty file (0 bytes)";
+        return p;
+    }
+    SF_INFO info;
+    std::string error;
+    if (!openAudio(path.string(), options, info, &error)) {
+        p.problem = "not an audio file libsndfile can read: " + error;
+        return p;
+    }
+    p.frames = info.frames;
+    p.rate = info.samplerate;
+    p.channels = info.channels;
+    if (p.rate <= 0 || p.channels <= 0)
+        p.problem = "invalid header (" + std::to_string(p.rate) + " Hz, " + std::to_string(p.channels) + " channels)";
+    else if (p.frames <= 0)
+        p.problem = "empty (0 frames)";
+    return p;
+}
+
+// Window length in frames; a non-positive windowSeconds keeps whole files.
+std::int64_t windowFrames(double windowSeconds, int rate, std::int64_t fileFrames) {
+    if (windowSeconds <= 0) return fileFrames;
+    return std::max<std::int64_t>(1, std::llround(windowSeconds * rate));
+}
+
+// Audio files below dir at any depth, in path order. Unreadable subfolders are passed over.
+std::vector<fs::path> audioFilesBelow(const fs::path& dir) {
+    std::vector<fs::path> files;
+    std::error_code ec;
+    const auto opts = fs::directory_options::skip_permission_denied;
+    for (fs::recursive_directory_iterator it(dir, opts, ec), end; !ec && it != end; it.increment(ec)) {
+        std::error_code typeEc;
+        if (it->is_regular_file(typeEc) && isAudioFile(it->path())) files.push_back(it->path());
+    }
+    return files;
+}
+
+// The root's own name, also when it was given as "." or with a trailing slash.
+std::string folderName(const fs::path& dir) {
+    std::error_code ec;
+    fs::path canonical = fs::canonical(dir, ec);
+    fs::path p = ec ? dir.lexically_normal() : canonical;
+    if (p.filename().empty()) p = p.parent_path();
+    return p.filename().string();
+}
+
+void recount(Speaker& speaker) {
+    std::set<std::string> paths;
+    speaker.seconds = 0.0;
+    for (const Clip& clip : speaker.clips) {
+        speaker.seconds += clip.seconds;
+        paths.insert(clip.path);
+    }
+    speaker.files = int(paths.size());
+}
+
+std::vector<float> resample(const std::vector<float>& in, int fromRate, int toRate, const std::string& path) {
+    // The length is fixed here rather than taken from soxr, so every caller can rely on it.
+    const auto outLength = std::size_t(std::llround(double(in.size()) * toRate / fromRate));
+    std::vector<float> out(outLength + 16, 0.0f);
+    std::size_t produced = 0;
+    const soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);
+    const soxr_quality_spec_t quality = soxr_quality_spec(SOXR_HQ, 0);
+    const soxr_error_t error = soxr_oneshot(fromRate, toRate, 1, in.data(), in.size(), nullptr, out.data(),
+                                            out.size(), &produced, &io, &quality, nullptr);
+    if (error) throw AudioError("cannot resample " + path + ": " + error);
+    out.resize(outLength);  // trims the surplus, or zero-pads if soxr produced a sample or two less
+    return out;
+}
+
+// (x - mean) / sqrt(var + 1e-7) with the population variance, as HuggingFace's Wav2Vec2FeatureExtractor.
+void normalizeInPlace(std::vector<float>& x) {
+    if (x.empty()) return;
+    double sum = 0.0;
+    for (float v : x) sum += v;
+    const double mean = sum / double(x.size());
+    double squares = 0.0;
+    for (float v : x) squares += (v - mean) * (v - mean);
+    const double scale = 1.0 / std::sqrt(squares / double(x.size()) + 1e-7);
+    for (float& v : x) v = float((v - mean) * scale);
+}
+
+}  // namespace
+
+AudioCorpus AudioCorpus::scan(const std::string& dir, const CorpusOptions& options) {
+    const fs::path root(dir);
+    std::error_code ec;
+    if (!fs::exists(root, ec)) throw InputError("audio folder " + dir + " does not exist");
+    if (!fs::is_directory(root, ec)) throw InputError(dir + " is not a folder: give a folder of audio files");
+
+    // Speaker name -> files. Loose root files form a speaker named after the root; a subfolder of the
+    // same name joins it instead of becoming a second speaker with an identical name.
+    std::map<std::string, std::vector<fs::path>> filesBySpeaker;
+    const std::string rootSpeaker = folderName(root);
+    for (fs::directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
+        std::error_code typeEc;
+        if (it->is_directory(typeEc)) {
+            auto files = audioFilesBelow(it->path());
+            auto& list = filesBySpeaker[it->path().filename().string()];
+            list.insert(list.end(), files.begin(), files.end());
+        } else if (it->is_regular_file(typeEc) && isAudioFile(it->path())) {
+            filesBySpeaker[rootSpeaker].push_back(it->path());
+        }
+    }
+    if (ec) throw InputError("cannot list audio folder " + dir + ": " + ec.message());
+
+    AudioCorpus corpus;
+    corpus.root_ = dir;
+    corpus.options_ = options;
+    TranscriptFinder transcripts(dir);
+
+    for (auto& [name, files] : filesBySpeaker) {
+        std::sort(files.begin(), files.end());
+        Speaker speaker;
+        speaker.name = name;
+        for (const fs::path& file : files) {
+            const Probe p = probe(file, options);
+            if (!p.problem.empty()) {
+                corpus.skipped_.push_back({file.string(), p.problem});
+                continue;
+            }
+            const std::int64_t window = windowFrames(options.windowSeconds, p.rate, p.frames);
+            const std::string stem = file.stem().string();
+            for (std::int64_t start = 0, k = 0; start < p.frames; start += window, ++k) {
+                Clip clip;
+                clip.path = file.string();
+                clip.speaker = name;
+                clip.id = k == 0 ? stem : stem + "#" + std::to_string(k);
+                clip.startFrame = start;
+                clip.frames = std::min(window, p.frames - start);
+                clip.sourceRate = p.rate;
+                clip.channels = p.channels;
+                clip.seconds = double(clip.frames) / p.rate;
+                speaker.clips.push_back(std::move(clip));
+            }
+            // A transcript describes the whole recording, so it cannot be split across windows.
+            if (p.frames <= window) speaker.clips.back().transcript = transcripts.find(file.string());
+        }
+        if (speaker.clips.empty()) continue;
+        recount(speaker);
+        corpus.speakers_.push_back(std::move(speaker));
+    }
+
+    if (corpus.speakers_.empty()) {
+        const auto& skipped = corpus.skipped_;
+        std::string message = "no readable audio in " + dir;
+        if (skipped.empty())
+            message += " (no audio files found in it or its subfolders)";
+        else
+            message += ": " + std::to_string(skipped.size()) + " file(s) skipped, the first (" +
+                       skipped.front().path + ") because: " + skipped.front().reason;
+        throw InputError(message);
+    }
+    return corpus;
+}
+
+void AudioCorpus::selectSpeakers(const std::vector<std::string>& names) {
+    std::vector<Speaker> selected;
+    for (const std::string& name : names) {
+        auto it = std::find_if(speakers_.begin(), speakers_.end(), [&](const Speaker& s) { return s.name == name; });
+        if (it == speakers_.end()) {
+            std::string known;
+            for (const Speaker& s : speakers_) known += (known.empty() ? "" : ", ") + s.name;
+            throw InputError("unknown speaker \"" + name + "\" in " + root_ + " (speakers: " + known + ")");
+        }
+        selected.push_back(*it);
+    }
+    speakers_ = std::move(selected);
+}
+
+void AudioCorpus::limitClips(int n) {
+    if (n <= 0) return;
+    for (Speaker& speaker : speakers_) {
+        if (speaker.clips.size() > std::size_t(n)) speaker.clips.resize(std::size_t(n));
+        recount(speaker);
+    }
+}
+
+std::vector<float> AudioCorpus::load(const Clip& clip) const {
+    SF_INFO info;
+    std::string error;
+    SndfilePtr file = openAudio(clip.path, options_, info, &error);
+    if (!file) throw AudioError("cannot open " + clip.path + ": " + error);
+    if (clip.frames <= 0 || clip.startFrame < 0 || clip.startFrame + clip.frames > info.frames)
+        throw AudioError(clip.path + " changed since it was scanned (clip " + clip.id + " is out of range)");
+    if (clip.startFrame > 0 && sf_seek(file.get(), clip.startFrame, SEEK_SET) < 0)
+        throw AudioError("cannot seek in " + clip.path + ": " + sf_strerror(file.get()));
+
+    const int channels = info.channels;
+    std::vector<float> interleaved(std::size_t(clip.frames) * std::size_t(channels));
+    const sf_count_t read = sf_readf_float(file.get(), interleaved.data(), clip.frames);
+    if (read != clip.frames)
+        throw AudioError("cannot decode " + clip.path + ": read " + std::to_string(read) + " of " +
+                         std::to_string(clip.frames) + " frames (" + sf_strerror(file.get()) + ")");
+
+    std::vector<float> mono(std::size_t(clip.frames));
+    for (std::size_t i = 0; i < mono.size(); ++i) {
+        float sum = 0.0f;
+        for (int c = 0; c < channels; ++c) sum += interleaved[i * channels + c];
+        mono[i] = sum / float(channels);
+    }
+
+    if (info.samplerate != options_.targetRate)
+        mono = resample(mono, info.samplerate, options_.targetRate, clip.path);
+    if (options_.normalize) normalizeInPlace(mono);
+    return mono;
+}
+
+}  // namespace qs

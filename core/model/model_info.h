@@ -1,0 +1,40 @@
+// What quantscope knows about a model, in plain C++: its quantizable layers and parameter counts.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/audio/audio_corpus.h"
+
+namespace qs {
+
+struct LayerInfo {
+    std::string name;                  // parameter path without ".weight" (e.g. "encoder.layers.0.fc1")
+    std::string kind;                  // "linear", "conv1d" or "conv2d"
+    std::int64_t params = 0;           // weight element count
+    std::vector<std::int64_t> shape;   // weight shape, output channels first
+    std::int64_t outChannels() const { return shape.empty() ? 0 : shape[0]; }
+};
+
+struct ModelInfo {
+    std::string path;
+    std::int64_t totalParams = 0;      // every parameter of the module tree
+    int sampleRate = 16000;            // from model.json, default 16 kHz
+    bool normalize = true;             // zero-mean unit-variance waveform, default on
+    std::vector<std::string> labels;   // CTC vocabulary (blank first); empty when unknown
+    std::vector<LayerInfo> layers;     // quantizable layers in network (graph) order
+
+    // The float model's size in MiB: every parameter at 32 bits.
+    double sizeMb() const { return double(totalParams) * 4.0 / (1024.0 * 1024.0); }
+};
+
+// How a user's audio must be read for this model: resampled to its rate, normalized as it expects.
+inline CorpusOptions corpusOptionsFor(const ModelInfo& model) {
+    CorpusOptions options;
+    options.targetRate = model.sampleRate;
+    options.normalize = model.normalize;
+    return options;
+}
+
+}  // namespace qs

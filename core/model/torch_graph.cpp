@@ -1,0 +1,300 @@
+// Graph surgery: inlining forward, finding layer nodes and their weights, inserting observers and
+// fake-quantize ops.
+#include "core/model/torch_graph.h"
+
+#include <torch/csrc/jit/passes/inliner.h>
+
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include "core/base/errors.h"
+
+namespace qs::detail {
+namespace {
+
+using torch::jit::Block;
+using torch::jit::Graph;
+using torch::jit::Node;
+using torch::jit::Value;
+
+thread_local LayerSink* tlSink = nullptr;
+thread_local const std::vector<at::Tensor>* tlWeights = nullptr;
+thread_local const std::vector<ActQuant>* tlActs = nullptr;
+thread_local std::string tlQuantizerError;
+
+// Hands x, laid out with channel dimension `axis`, to deliver(layer, data, outer, channels, inner).
+template <typename Deliver>
+void deliverBlock(const at::Tensor& x, int64_t layer, int64_t axis, Deliver deliver) {
+    const at::Tensor c = x.scalar_type() == at::kFloat ? x.contiguous() : x.to(at::kFloat).contiguous();
+    const int64_t dim = c.dim();
+    const int64_t ax = axis < 0 ? axis + dim : axis;
+    if (ax < 0 || ax >= dim) return;
+    int64_t outer = 1, inner = 1;
+    for (int64_t i = 0; i < ax; ++i) outer *= c.size(i);
+    for (int64_t i = ax + 1; i < dim; ++i) inner *= c.size(i);
+    deliver(int(layer), c.data_ptr<float>(), std::size_t(outer), std::size_t(c.size(ax)), std::size_t(inner));
+}
+
+// The observer: hands a layer's output to this thread's sink and returns the tensor unchanged.
+// axis is the channel dimension (1 for convolutions, -1 for linear layers).
+at::Tensor observe(const at::Tensor& x, int64_t layer, int64_t axis) {
+    LayerSink* sink = tlSink;
+    if (!sink || !x.defined() || x.dim() == 0) return x;
+    deliverBlock(x, layer, axis, [sink](int l, const float* d, std::size_t o, std::size_t c, std::size_t i) {
+        sink->observe(l, d, o, c, i);
+    });
+    return x;
+}
+
+// The weight a layer computes with: this thread's replacement when one is set for the layer (a
+// quantized copy, say), else the module's own parameter.
+at::Tensor weight(const at::Tensor& w, int64_t layer) {
+    const std::vector<at::Tensor>* table = tlWeights;
+    if (!table || std::size_t(layer) >= table->size()) return w;
+    const at::Tensor& replacement = (*table)[std::size_t(layer)];
+    return replacement.defined() ? replacement : w;
+}
+
+std::string channelMismatch(const std::string& layer, int64_t scales, int64_t channels) {
+    return "the activation quantizer of " + layer + " has " + std::to_string(scales) +
+           " channel scales but the layer's input has " + std::to_string(channels) + " channels";
+}
+
+// A layer's input as the quantized model sees it: fake-quantized with this thread's parameters for
+// the layer when it has any (the same ATen operator the exported model calls: per tensor, or per
+// channel along `axis` made non-negative), else unchanged.
+at::Tensor act(const at::Tensor& x, int64_t layer, int64_t axis) {
+    LayerSink* sink = tlSink;
+    if (sink && sink->wantsInputs() && x.defined() && x.dim() > 0)
+        deliverBlock(x, layer, axis, [sink](int l, const float* d, std::size_t o, std::size_t c, std::size_t i) {
+            sink->observeInput(l, d, o, c, i);
+        });
+    const std::vector<ActQuant>* table = tlActs;
+    if (!table || std::size_t(layer) >= table->size() || !(*table)[std::size_t(layer)].on) return x;
+    const ActQuant& q = (*table)[std::size_t(layer)];
+    if (!q.channelScale.defined()) return at::fake_quantize_per_tensor_affine(x, q.scale, q.zeroPoint, q.qmin, q.qmax);
+    const int64_t ax = axis < 0 ? axis + x.dim() : axis;
+    const int64_t channels = ax >= 0 && ax < x.dim() ? x.size(ax) : 0;
+    if (channels != q.channelScale.numel()) {
+        tlQuantizerError = channelMismatch(q.layerName, q.channelScale.numel(), channels);
+        throw ModelError(tlQuantizerError);
+    }
+    return at::fake_quantize_per_channel_affine(x, q.channelScale, q.channelZeroPoint, ax, q.qmin, q.qmax);
+}
+
+// CONSERVATIVE alias analysis: the executor treats the nodes as having side effects, so no
+// optimisation pass removes, hoists or merges them.
+TORCH_LIBRARY(quantscope, m) {
+    m.def(torch::schema("quantscope::observe(Tensor x, int layer, int axis) -> Tensor",
+                        c10::AliasAnalysisKind::CONSERVATIVE),
+          &observe);
+    m.def(torch::schema("quantscope::weight(Tensor w, int layer) -> Tensor", c10::AliasAnalysisKind::CONSERVATIVE),
+          &weight);
+    m.def(torch::schema("quantscope::act(Tensor x, int layer, int axis) -> Tensor", c10::AliasAnalysisKind::CONSERVATIVE), &act);
+}
+
+// "a.b.weight" for a value produced by GetAttr[weight](GetAttr[b](GetAttr[a](self))); empty when
+// the chain does not start at the graph's first input (self) or passes through anything else.
+std::string attributePath(Value* v, Value* self) {
+    std::vector<std::string> parts;
+    while (v != self) {
+        Node* n = v->node();
+        if (n->kind() != c10::prim::GetAttr) return {};
+        parts.push_back(n->s(c10::attr::name));
+        v = n->input(0);
+    }
+    std::string path;
+    for (auto it = parts.rbegin(); it != parts.rend(); ++it) path += (path.empty() ? "" : ".") + *it;
+    return path;
+}
+
+bool isConvolution(const Node* n) {
+    return n->kind() == c10::aten::_convolution || n->kind() == c10::aten::conv1d ||
+           n->kind() == c10::aten::conv2d;
+}
+
+bool isTransposedConvolution(const Node* n) {
+    if (n->kind() != c10::aten::_convolution) return false;
+    auto transposed = torch::jit::toIValue(n->input(6));
+    return !transposed || !transposed->isBool() || transposed->toBool();
+}
+
+struct LayerSite {
+    Node* node;
+    int layer;
+    int axis;
+};
+
+// The input channels a layer site expects: a linear weight's second dimension, a convolution
+// weight's second dimension times its (constant) groups; 0 when the groups are not a constant.
+int64_t inputChannels(const LayerSite& site, const at::Tensor& w) {
+    if (site.axis < 0) return w.size(1);
+    const std::size_t groupsInput = site.node->kind() == c10::aten::_convolution ? 8 : 6;
+    if (site.node->inputs().size() <= groupsInput) return 0;
+    auto groups = torch::jit::toIValue(site.node->input(groupsInput));
+    return groups && groups->isInt() ? w.size(1) * groups->toInt() : 0;
+}
+
+class Finder {
+public:
+    Finder(Value* self, const std::map<std::string, at::Tensor>& params) : self_(self), params_(params) {}
+
+    void visit(Block* block) {
+        for (Node* n : block->nodes()) {
+            for (Block* b : n->blocks()) visit(b);
+            const bool linear = n->kind() == c10::aten::linear;
+            if (!linear && !(isConvolution(n) && !isTransposedConvolution(n))) continue;
+            const std::string path = attributePath(n->input(1), self_);
+            auto param = params_.find(path);
+            if (param == params_.end()) continue;  // weight computed at run time: not a layer
+            const at::Tensor& w = param->second;
+            std::string kind = "linear";
+            if (!linear) {
+                if (w.dim() == 3) kind = "conv1d";
+                else if (w.dim() == 4) kind = "conv2d";
+                else continue;
+            } else if (w.dim() != 2) {
+                continue;
+            }
+            sites.push_back({n, layerIndex(path, kind, w), linear ? -1 : 1});
+        }
+    }
+
+    std::vector<LayerSite> sites;
+    std::vector<LayerInfo> layers;
+    std::vector<at::Tensor> weights;
+
+private:
+    int layerIndex(const std::string& path, const std::string& kind, const at::Tensor& w) {
+        auto it = index_.find(path);
+        if (it != index_.end()) return it->second;
+        LayerInfo info;
+        const std::string suffix = ".weight";
+        const bool strip = path.size() > suffix.size() &&
+                           path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0;
+        info.name = strip ? path.substr(0, path.size() - suffix.size()) : path;
+        info.kind = kind;
+        info.params = w.numel();
+        info.shape = w.sizes().vec();
+        layers.push_back(info);
+        weights.push_back(w);
+        return index_[path] = int(layers.size()) - 1;
+    }
+
+    Value* self_;
+    const std::map<std::string, at::Tensor>& params_;
+    std::unordered_map<std::string, int> index_;
+};
+
+
+// The inlined copy of module's forward graph and the layers in it.
+struct FoundLayers {
+    std::shared_ptr<Graph> graph;
+    std::vector<LayerSite> sites;
+    std::vector<LayerInfo> layers;
+    std::vector<at::Tensor> weights;
+};
+
+FoundLayers findLayers(const torch::jit::Module& module) {
+    auto method = module.find_method("forward");
+    if (!method) throw ModelError("the TorchScript module has no forward method");
+    std::shared_ptr<Graph> graph = method->graph()->copy();
+    torch::jit::Inline(*graph);
+
+    std::map<std::string, at::Tensor> params;
+    for (const auto& p : module.named_parameters(/*recurse=*/true)) params[p.name] = p.value;
+
+    Finder finder(graph->inputs().at(0), params);
+    finder.visit(graph->block());
+    return {graph, finder.sites, finder.layers, finder.weights};
+}
+
+}  // namespace
+
+InstrumentedGraph instrumentForward(const torch::jit::Module& module) {
+    FoundLayers found = findLayers(module);
+    std::shared_ptr<Graph> graph = found.graph;
+
+    const c10::Symbol observeOp = c10::Symbol::fromQualString("quantscope::observe");
+    const c10::Symbol weightOp = c10::Symbol::fromQualString("quantscope::weight");
+    const c10::Symbol actOp = c10::Symbol::fromQualString("quantscope::act");
+    for (const LayerSite& site : found.sites) {
+        {
+            torch::jit::WithInsertPoint guard(site.node);
+            Value* layer = graph->insertConstant(int64_t(site.layer));
+            Node* w = graph->insertNode(graph->create(weightOp, {site.node->input(1), layer}));
+            w->output()->setType(site.node->input(1)->type());
+            site.node->replaceInput(1, w->output());
+            Value* axis = graph->insertConstant(int64_t(site.axis));
+            Node* a = graph->insertNode(graph->create(actOp, {site.node->input(0), layer, axis}));
+            a->output()->setType(site.node->input(0)->type());
+            site.node->replaceInput(0, a->output());
+        }
+        Value* out = site.node->output(0);
+        torch::jit::WithInsertPoint guard(site.node->next());
+        Value* layer = graph->insertConstant(int64_t(site.layer));
+        Value* axis = graph->insertConstant(int64_t(site.axis));
+        Node* obs = graph->insertNode(graph->create(observeOp, {out, layer, axis}));
+        obs->output()->setType(out->type());
+        out->replaceAllUsesAfterNodeWith(obs, obs->output());
+    }
+    graph->lint();
+    return {graph, found.layers, found.weights};
+}
+
+std::vector<at::Tensor> rewriteForExport(torch::jit::Module& module, const std::vector<ActQuant>& acts) {
+    FoundLayers found = findLayers(module);
+    if (acts.size() != found.layers.size())
+        throw ModelError("the model file's layers changed since it was loaded");
+    Graph& g = *found.graph;
+    for (const LayerSite& site : found.sites) {
+        const ActQuant& q = acts[std::size_t(site.layer)];
+        if (!q.on) continue;
+        torch::jit::WithInsertPoint guard(site.node);
+        Value* x = site.node->input(0);
+        Value* fq = nullptr;
+        if (!q.channelScale.defined()) {
+            fq = g.insert(c10::aten::fake_quantize_per_tensor_affine, {x, double(q.scale), q.zeroPoint, q.qmin, q.qmax});
+        } else {
+            const int64_t channels = inputChannels(site, found.weights[std::size_t(site.layer)]);
+            if (channels != 0 && channels != q.channelScale.numel())
+                throw ModelError(channelMismatch(found.layers[std::size_t(site.layer)].name, q.channelScale.numel(), channels));
+            Value* axis = site.axis >= 0 ? g.insertConstant(int64_t(site.axis))
+                                         : g.insert(c10::aten::sub, {g.insert(c10::aten::dim, {x}), int64_t(1)});
+            fq = g.insert(c10::aten::fake_quantize_per_channel_affine,
+                          {x, g.insertConstant(q.channelScale), g.insertConstant(q.channelZeroPoint), axis, q.qmin,
+                           q.qmax});
+        }
+        site.node->replaceInput(0, fq);
+    }
+    found.graph->lint();
+
+    // Swap the class's forward for the rewritten graph, as LibTorch's freezing pass swaps methods.
+    torch::jit::Function& old = module.get_method("forward").function();
+    const c10::QualifiedName name = old.qualname();
+    auto cu = module._ivalue()->compilation_unit();
+    module.type()->unsafeRemoveMethod("forward");
+    cu->unsafeRemoveMethod(name);
+    module.type()->addMethod(cu->create_function(name, found.graph));
+    return found.weights;
+}
+
+std::string takeQuantizerError() {
+    std::string m;
+    m.swap(tlQuantizerError);
+    return m;
+}
+
+ThreadSinkScope::ThreadSinkScope(LayerSink* sink) : previous_(tlSink) { tlSink = sink; }
+ThreadSinkScope::~ThreadSinkScope() { tlSink = previous_; }
+
+ThreadWeightsScope::ThreadWeightsScope(const std::vector<at::Tensor>* weights) : previous_(tlWeights) {
+    tlWeights = weights;
+}
+ThreadWeightsScope::~ThreadWeightsScope() { tlWeights = previous_; }
+
+ThreadActsScope::ThreadActsScope(const std::vector<ActQuant>* acts) : previous_(tlActs) { tlActs = acts; }
+ThreadActsScope::~ThreadActsScope() { tlActs = previous_; }
+
+}  // namespace qs::detail

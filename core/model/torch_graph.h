@@ -1,0 +1,98 @@
+// Internal to core/: graph surgery on TorchScript modules. Includes LibTorch; never include this
+// from a header that Qt code sees.
+#pragma once
+
+#include <torch/script.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/model/model_info.h"
+#include "core/model/speech_model.h"
+
+namespace qs::detail {
+
+struct InstrumentedGraph {
+    std::shared_ptr<torch::jit::Graph> graph;  // inlined forward with observer nodes inserted
+    std::vector<LayerInfo> layers;             // in order of first appearance in the graph
+    std::vector<at::Tensor> weights;           // the layers' weight parameters, same order
+};
+
+// Copies module's forward graph, inlines every call, finds aten::linear / aten::_convolution /
+// aten::conv1d / aten::conv2d nodes whose weight is a module parameter (resolved through its chain
+// of prim::GetAttr nodes), and inserts after each a quantscope::observe node carrying the layer's
+// index, and before each a quantscope::weight node through which the weight passes, so a thread can
+// substitute its own weights (see ThreadWeightsScope). Nodes inside prim::If / prim::Loop blocks are included; a weight used at several places is
+// one layer.
+InstrumentedGraph instrumentForward(const torch::jit::Module& module);
+
+// While alive, observer nodes executed on this thread report to sink; outside any scope they only
+// pass their input on. Scopes restore the previous sink, so they nest.
+class ThreadSinkScope {
+public:
+    explicit ThreadSinkScope(LayerSink* sink);
+    ~ThreadSinkScope();
+    ThreadSinkScope(const ThreadSinkScope&) = delete;
+    ThreadSinkScope& operator=(const ThreadSinkScope&) = delete;
+
+private:
+    LayerSink* previous_;
+};
+
+// Activation fake-quantization of one layer's input: per tensor, affine, or per channel along the
+// input's channel dimension when channelScale is defined (float, one per channel) with
+// channelZeroPoint (int32, as at::fake_quantize_per_channel_affine requires).
+struct ActQuant {
+    bool on = false;
+    float scale = 1.0f;
+    std::int64_t zeroPoint = 0;
+    std::int64_t qmin = 0;
+    std::int64_t qmax = 255;
+    at::Tensor channelScale;
+    at::Tensor channelZeroPoint;
+    std::string layerName;  // for error messages
+};
+
+// The message of the last quantizer error raised on this thread inside a forward pass (a per-channel
+// quantizer whose size does not match its layer's input), cleared by the call; empty when none.
+// The TorchScript interpreter rethrows errors from operators as plain runtime errors, so the
+// caller recovers the readable sentence here.
+std::string takeQuantizerError();
+
+// While alive, layer g's input is fake-quantized with (*acts)[g] wherever it is on.
+class ThreadActsScope {
+public:
+    explicit ThreadActsScope(const std::vector<ActQuant>* acts);
+    ~ThreadActsScope();
+    ThreadActsScope(const ThreadActsScope&) = delete;
+    ThreadActsScope& operator=(const ThreadActsScope&) = delete;
+
+private:
+    const std::vector<ActQuant>* previous_;
+};
+
+// Rewrites module's forward for a self-contained quantized model: the graph inlined, with
+// aten::fake_quantize_per_tensor_affine before each layer whose acts entry (graph order) is on, or
+// aten::fake_quantize_per_channel_affine with constant scale and zero-point tensors for per-channel
+// entries (the axis of a linear layer's input is aten::dim(x) - 1, since its rank is not fixed).
+// Throws ModelError naming the layer when a per-channel entry's size differs from the layer's input
+// channels (linear: the weight's second dimension; convolution: that times its groups).
+// Returns the layers' weight parameters (graph order), which the caller overwrites in place with
+// the quantized values. Only standard ATen operators remain, so stock PyTorch loads the result.
+std::vector<at::Tensor> rewriteForExport(torch::jit::Module& module, const std::vector<ActQuant>& acts);
+
+// While alive, layer g of the instrumented graph computes with (*weights)[g] instead of its own
+// parameter wherever that tensor is defined. Restores the previous table on exit.
+class ThreadWeightsScope {
+public:
+    explicit ThreadWeightsScope(const std::vector<at::Tensor>* weights);
+    ~ThreadWeightsScope();
+    ThreadWeightsScope(const ThreadWeightsScope&) = delete;
+    ThreadWeightsScope& operator=(const ThreadWeightsScope&) = delete;
+
+private:
+    const std::vector<at::Tensor>* previous_;
+};
+
+}  // namespace qs::detail
