@@ -22,6 +22,7 @@
 #include <functional>
 #include <memory>
 
+#include "app/gui/fleet_figure.h"
 #include "app/gui/main_window.h"
 #include "app/gui/studio_state.h"
 #include "core/allocation/allocation_io.h"
@@ -143,6 +144,11 @@ int main(int argc, char** argv) {
     const QCommandLineOption size(QStringLiteral("size"), QStringLiteral("Window size, e.g. 1600x1000."), QStringLiteral("WxH"));
     const QCommandLineOption layer(QStringLiteral("select-layer"), QStringLiteral("Layer to select once it exists (index)."),
                                    QStringLiteral("N"));
+    const QCommandLineOption fleet(QStringLiteral("fleet"),
+                                   QStringLiteral("With --export-figures: draw the fleet figure of a fleet folder "
+                                                  "(quantscope-cli personalize's output) and exit."),
+                                   QStringLiteral("folder"));
+    parser.addOption(fleet);
     const QCommandLineOption figures(QStringLiteral("export-figures"),
                                      QStringLiteral("Export every figure as PNG into DIR once everything has loaded, then quit."),
                                      QStringLiteral("DIR"));
@@ -206,6 +212,15 @@ int main(int argc, char** argv) {
                 return 2;
             }
         }
+    }
+
+    if (parser.isSet(fleet)) {
+        if (!parser.isSet(figures)) {
+            std::fprintf(stderr, "quantscope: --fleet needs --export-figures DIR\n");
+            return 2;
+        }
+        return qs::gui::exportFleetFigure(parser.value(fleet), QFileInfo(parser.value(figures)).absoluteFilePath(),
+                                          figureOptions);
     }
 
     qs::gui::MainWindow window;

@@ -28,7 +28,9 @@ const char* kUsage =
     "            [--activation-calibration mse|percentile|minmax] [--activation-percentile P]\n"
     "            [--activation-groups K] [--outlier-ratio R] [--activation-groups-all]\n"
     "  figures   --analysis analysis.json [--allocation allocation.json] [--format png|pdf]\n"
-    "            [--width W] [--height H] [--dpi N] --out DIR\n";
+    "            [--width W] [--height H] [--dpi N] --out DIR\n"
+    "  fleet-report --root DIR --out DIR [--format png|pdf] [--no-figure]\n"
+    "  fleet-report --root DIR --failed-indices\n";
 
 struct Command {
     const char* name;
@@ -41,6 +43,7 @@ const Command kCommands[] = {
     {"evaluate", qs::cli::runEvaluate},
     {"export", qs::cli::runExport},
     {"figures", qs::cli::runFigures},
+    {"fleet-report", qs::cli::runFleetReport},
 };
 
 }  // namespace
