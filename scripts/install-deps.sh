@@ -8,9 +8,10 @@ packages=(
   qt6-base-dev qt6-base-dev-tools libgl-dev
   libqcustomplot-dev libqcustomplot2.1-qt6
   libtorch-dev libopenblas0-openmp
-  libsndfile1-dev libsoxr-dev nlohmann-json3-dev
+  libsndfile1-dev libsoxr-dev nlohmann-json3-dev libxxhash-dev
   xvfb xauth espeak-ng sox flac
   python3-torch python3-torchaudio
+  slurm-wlm munge
 )
 
 missing=()
