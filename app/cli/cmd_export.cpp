@@ -21,8 +21,14 @@ int runExport(const std::vector<std::string>& argv) {
     const Engine& e = engine();
     const std::shared_ptr<const SpeechModel> loaded = e.loadModel(args.required("model"));
     const SpeechModel& model = *loaded;
-    const Analysis analysis = loadAnalysis(args.required("analysis"));
-    const Allocation allocation = loadAllocation(args.required("allocation"));
+    const std::string analysisPath = args.required("analysis"), allocationPath = args.required("allocation");
+    const Analysis analysis = loadAnalysis(analysisPath);
+    const Allocation allocation = loadAllocation(allocationPath);
+    // Files from another model (or hand-edited layers) are one line here, not a wrong export.
+    checkSameModel(analysis, model.info(), analysisPath);
+    if (!sameLayers(allocation, analysis))
+        throw InputError(allocationPath + " does not belong to " + analysisPath +
+                         ": its layers differ (made from another model?)");
 
     ExportOptions options;
     options.activationBits = args.getInt("activation-bits", options.activationBits);

@@ -22,6 +22,8 @@
 
 namespace qs::gui {
 
+static_assert(int(ClipMode::SymmetricMax) == kClipModes - 1, "session.h's kClipModes must count ClipMode");
+
 Session MainWindow::captureSession() const {
     Session s;
     s.modelPath = state_->modelPath();

@@ -30,8 +30,13 @@ struct StatsSummary {
     std::vector<float> channel_abs_max;  // max |y| per output channel
 };
 
+class JsonField;
+
 nlohmann::json toJson(const StatsSummary& s);
-StatsSummary statsSummaryFromJson(const nlohmann::json& j);  // throws InputError on missing fields
+// Throws InputError naming the field on a missing, mistyped or impossible value (a negative
+// magnitude, min above max, a NaN written as null).
+StatsSummary statsSummaryFromJson(const nlohmann::json& j);
+StatsSummary statsSummaryFromJson(const JsonField& j);
 
 class ActivationStats {
 public:
