@@ -6,6 +6,8 @@
 //              [--figure-format png|pdf] [--figure-size WxH] [--figure-dpi N]
 // --analysis shows saved results without model or audio; with --export-figures it is the headless
 // figure renderer behind `quantscope-cli figures`.
+#include <csignal>
+
 #include <QAction>
 #include <QApplication>
 #include <QCommandLineParser>
@@ -123,6 +125,7 @@ void scheduleScreenshot(qs::gui::MainWindow* window, const QString& path, const 
 }  // namespace
 
 int main(int argc, char** argv) {
+    std::signal(SIGXFSZ, SIG_IGN);  // past a file-size limit writes fail (EFBIG) and say so
     QApplication app(argc, argv);
     QApplication::setApplicationName(QStringLiteral("quantscope"));
     QApplication::setOrganizationName(QStringLiteral("quantscope"));

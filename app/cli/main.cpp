@@ -1,5 +1,6 @@
 // quantscope-cli: the headless face of quantscope. Argument parsing over core calls; every error
 // becomes one line on stderr and a non-zero exit code.
+#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -46,6 +47,9 @@ const Command kCommands[] = {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // Past a file-size limit (ulimit -f) a write then fails with EFBIG, which the writers report and
+    // clean up after, instead of the signal killing the process mid-file.
+    std::signal(SIGXFSZ, SIG_IGN);
     if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
         std::fputs(kUsage, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;

@@ -6,7 +6,6 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <unistd.h>
 
 #include "core/base/errors.h"
@@ -146,11 +145,6 @@ ReportRow reportRow(const Analysis& analysis, const Allocation& a, const ExportS
     return row;
 }
 
-void writeText(const std::string& path, const std::string& text) {
-    std::ofstream out(path, std::ios::binary);
-    out << text;
-    if (!out) throw InputError("cannot write " + path);
-}
 
 // Replaces outDir by the finished temporary folder; an existing outDir is removed only afterwards.
 void publish(const fs::path& tmp, const fs::path& outDir) {
@@ -296,8 +290,15 @@ ExportSummary exportQuantizedModel(const SpeechModel& model, const Analysis& ana
         summary.overheadMb = double(packed.quantParamBytes + packed.headerBytes) / (1024.0 * 1024.0);
         writeJsonAtomic((tmp / "encodings.json").string(), encodingsJson(summary.layers, allocation, options));
         summary.exportSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        writeText((tmp / "report.csv").string(), reportCsv(reportRow(analysis, allocation, summary, options)));
+        writeFileAtomic((tmp / "report.csv").string(), reportCsv(reportRow(analysis, allocation, summary, options)));
         publish(tmp, outDir);
+    } catch (const InputError& e) {
+        // A write failed (full disk, file-size limit): name the export's file, not the temporary one.
+        fs::remove_all(tmp, ec);
+        std::string what = e.what();
+        for (auto pos = what.find(tmp.string()); pos != std::string::npos; pos = what.find(tmp.string(), pos))
+            what.replace(pos, tmp.string().size(), outDir);
+        throw InputError(what + "; nothing was written");
     } catch (...) {
         fs::remove_all(tmp, ec);
         throw;

@@ -12,11 +12,14 @@
 #include <cstdint>
 #include <cmath>
 #include <cstdio>
+#include <sstream>
 #include <unistd.h>
 #include <thread>
 #include <unordered_map>
 
 #include "core/base/errors.h"
+#include "core/base/json_io.h"
+#include "core/model/model_metadata.h"
 #include "core/model/torch_graph.h"
 
 namespace qs {
@@ -41,25 +44,6 @@ std::string modelErrorMessage(const std::string& what) {
         best = what.substr(pos, what.find('\n', pos) - pos);
     }
     return best.empty() ? firstLine(what) : best;
-}
-
-void applyMetadata(const std::string& path, const std::string& text, ModelInfo& info) {
-    if (text.empty()) return;
-    nlohmann::json j;
-    try {
-        j = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::exception& e) {
-        throw ModelError(path + ": model.json is not valid JSON (" + std::string(e.what()) + ")");
-    }
-    try {
-        if (j.contains("sample_rate")) info.sampleRate = j.at("sample_rate").get<int>();
-        if (j.contains("normalize")) info.normalize = j.at("normalize").get<bool>();
-        if (j.contains("labels")) info.labels = j.at("labels").get<std::vector<std::string>>();
-    } catch (const nlohmann::json::exception& e) {
-        throw ModelError(path + ": model.json has a field of the wrong type (" + std::string(e.what()) + ")");
-    }
-    if (info.sampleRate < 1000 || info.sampleRate > 384000)
-        throw ModelError(path + ": model.json gives an implausible sample_rate " + std::to_string(info.sampleRate));
 }
 
 ModelOutput toOutput(const c10::IValue& out) {
@@ -166,7 +150,7 @@ SpeechModel SpeechModel::load(const std::string& path) {
         throw ModelError(path + " is not a TorchScript model (" + firstLine(e.what()) + ")");
     }
     impl->module.eval();
-    applyMetadata(path, extra["model.json"], impl->info);
+    applyModelMetadata(path, extra["model.json"], impl->info);
 
     for (const auto& p : impl->module.parameters(/*recurse=*/true)) impl->info.totalParams += p.numel();
 
@@ -331,17 +315,15 @@ void SpeechModel::exportQuantized(const std::string& path, const std::vector<Wei
             p.copy_(torch::from_blob(const_cast<float*>(o.values->data()), p.sizes(), at::kFloat));
         }
     }
-    const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+    // Serialized in memory and written by writeFileAtomic, whose message says why a write failed
+    // (LibTorch's own writer says only that it did).
+    std::ostringstream bytes;
     try {
-        m.save(tmp, {{"model.json", meta.dump()}});
+        m.save(bytes, {{"model.json", meta.dump()}});
     } catch (const std::exception& e) {
-        std::remove(tmp.c_str());
         throw InputError("cannot write " + path + " (" + firstLine(e.what()) + ")");
     }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-        std::remove(tmp.c_str());
-        throw InputError("cannot write " + path);
-    }
+    writeFileAtomic(path, bytes.str());
 }
 
 std::vector<ModelParameter> SpeechModel::parameters() const {
