@@ -98,10 +98,10 @@ void updateReportCsv(const std::string& path, const ReportRow& fields) {
     std::stringstream text;
     text << in.rdbuf();
     ReportRow row = parseReportCsv(text.str(), path);
-    for (const auto& [k, v] : fields) {
-        auto it = std::find_if(row.begin(), row.end(), [&](const auto& f) { return f.first == k; });
-        if (it != row.end()) it->second = v;
-        else row.emplace_back(k, v);
+    for (const auto& field : fields) {  // not a structured binding: C++17 lambdas cannot capture one
+        auto it = std::find_if(row.begin(), row.end(), [&](const auto& f) { return f.first == field.first; });
+        if (it != row.end()) it->second = field.second;
+        else row.push_back(field);
     }
     writeFileAtomic(path, reportCsv(row));
 }
