@@ -11,6 +11,7 @@ packages=(
   libsndfile1-dev libsoxr-dev nlohmann-json3-dev
   xvfb xauth espeak-ng sox flac
   python3-torch python3-torchaudio
+  clang libclang-rt-14-dev llvm
 )
 
 missing=()
