@@ -9,6 +9,7 @@
 #include <QtTest>
 
 #include <QDir>
+#include <QDirIterator>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <sys/prctl.h>

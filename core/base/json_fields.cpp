@@ -111,9 +111,12 @@ double JsonField::number(double lo, double hi) const {
     const double v = j_->get<double>();
     if (!std::isfinite(v)) fail("is not a finite number");
     if (v < lo || v > hi) {
-        std::string range = lo == -std::numeric_limits<double>::max() ? "<= " + numberText(hi)
-                            : hi == std::numeric_limits<double>::max() ? ">= " + numberText(lo)
-                                                                       : numberText(lo) + " to " + numberText(hi);
+        // Bounds at a type's limit (a float's or a double's largest value) go unsaid.
+        const double open = std::numeric_limits<float>::max();
+        std::string range = lo <= -open ? "<= " + numberText(hi)
+                            : hi >= open ? ">= " + numberText(lo)
+                                         : numberText(lo) + " to " + numberText(hi);
+        if (lo <= -open && hi >= open) range = "within a float's range";
         fail("is " + numberText(v) + ", expected a number " + range);
     }
     return v;

@@ -203,7 +203,7 @@ private:
         if (!header.is_object()) fail("has a corrupted safetensors header (not a JSON object)");
         const std::uint64_t bufferStart = 8 + length;
         const std::uint64_t bufferSize = file_.size() - bufferStart;
-        const JsonField root(header, path_ + " (safetensors header)");
+        const JsonField root(header, path_ + " has a corrupted safetensors header");
         for (const auto& [name, value] : root.members()) {
             if (name == "__metadata__") {
                 for (const auto& [key, text] : value.members()) metadata_[key] = text.string();
@@ -279,7 +279,7 @@ private:
         } catch (const json::exception& ex) {
             fail("has corrupted metadata for layer " + layer + " (" + ex.what() + ")");
         }
-        const JsonField f(m, path_ + ": __metadata__ of layer " + layer);
+        const JsonField f(m, path_ + " has corrupted metadata for layer " + layer);
         q.bits = int(f["bits"].integer(2, 16));
         q.range = {f["qmin"].integer(INT32_MIN, INT32_MAX), f["qmax"].integer(INT32_MIN, INT32_MAX)};
         e.shape = f["shape"].integers(0);

@@ -292,7 +292,7 @@ StatsSummary ActivationStats::summary(int histogramBins) const {
     if (d->count == 0) return s;
     // Σ(|y| - mean|y|)^2 = Σy^2 - n mean|y|^2 = M2(y) + n (mean y - mean|y|)(mean y + mean|y|).
     const double n = d->y.n, meanY = d->y.mean, meanAbs = d->absY.mean;
-    s.mean_abs = meanAbs;
+    s.mean_abs = std::max(0.0, meanAbs);  // the shifted sums can leave a zero mean at -1e-17
     s.var_abs = std::max(0.0, d->y.m2 + n * (meanY - meanAbs) * (meanY + meanAbs)) / n;
     s.std_abs = std::sqrt(s.var_abs);
     s.min = d->min;

@@ -85,7 +85,7 @@ DistanceScores distancesFromJson(const JsonField& d) {
     s.kl = d["kl"].number(0, kHuge);
     s.l1 = d["l1"].number(0, kHuge);
     s.l2 = d["l2"].number(0, kHuge);
-    s.cosine = d["cosine"].number(0, 2);
+    s.cosine = d["cosine"].number(-1e-6, 2 + 1e-6);  // 1 - cos: rounding can make a zero slightly negative
     s.sqnrDb = d["sqnr_db"].number();
     if (d.has("clips")) s.clips = int(d["clips"].integer(0, std::numeric_limits<int>::max()));
     if (d.has("bits")) s.bits = int(d["bits"].integer(1, 32));
@@ -137,9 +137,14 @@ Analysis analysisFromJson(const JsonField& j) {
         j["version"].fail("is " + std::to_string(j["version"].integer()) + "; this quantscope reads version 1");
     Analysis a;
     a.model = modelFromJson(j["model"]);
-    if (j.has("audio") && j["audio"].has("root")) a.audioRoot = j["audio"]["root"].string();
+    if (j.has("audio")) {
+        const JsonField audio = j["audio"];
+        audio.requireObject();
+        if (audio.has("root")) a.audioRoot = audio["root"].string();
+    }
     if (j.has("run")) {
         const JsonField run = j["run"];
+        run.requireObject();
         if (run.has("elapsed_seconds")) a.elapsedSeconds = run["elapsed_seconds"].number(0, kHuge);
         if (run.has("threads")) a.threads = int(run["threads"].integer(0, 1 << 20));
     }
