@@ -67,6 +67,7 @@ void checkLayerName(const JsonField& f, const Analysis* analysis) {
 }
 
 void readBudget(const JsonField& b, const Analysis* analysis, Session& s) {
+    b.requireObject();
     if (b.has("target_mb")) s.targetMb = b["target_mb"].number(0, std::numeric_limits<double>::max());
     if (b.has("metric")) s.metric = choiceField(b["metric"], true);
     if (b.has("order")) s.order = choiceField(b["order"], false);
@@ -85,6 +86,7 @@ void readBudget(const JsonField& b, const Analysis* analysis, Session& s) {
 }
 
 void readView(const JsonField& v, ViewState& w) {
+    v.requireObject();
     auto index = [&](const char* key, int fallback, int last) {
         return v.has(key) ? int(v[key].integer(0, last)) : fallback;
     };
@@ -147,6 +149,7 @@ Session sessionFromJson(const nlohmann::json& j, const QString& path) {
     if (root.has("model")) s.modelPath = resolvePath(root["model"], base);
     if (root.has("audio")) {
         const JsonField a = root["audio"];
+        a.requireObject();
         if (a.has("folders"))
             for (const JsonField& f : a["folders"].elements()) {
                 const QString p = resolvePath(f, base);
