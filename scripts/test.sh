@@ -44,5 +44,7 @@ if [[ " $stages " == *" fuzz "* ]]; then
   cmake --build "$build" -j"$jobs"
   stamp "fuzz: ctest -L fuzz"
   (cd "$build" && ctest --output-on-failure -j"$jobs" -L fuzz)
+  awk '/ Testing: /{name=$3} /stat::number_of_executed_units/{print "test.sh: fuzz: " name ": " $2 " inputs run"}' \
+    "$build/Testing/Temporary/LastTest.log"
 fi
 stamp "done"
