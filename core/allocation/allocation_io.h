@@ -6,10 +6,9 @@
 #include <string>
 
 #include "core/allocation/allocation.h"
+#include "core/base/json_fields.h"
 
 namespace qs {
-
-class JsonField;
 
 nlohmann::json toJson(const Allocation& a);
 // Throws InputError naming the field on a missing, mistyped or impossible value (bits outside 1..32,

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/stats/quantile_sketch.h"
+#include "core/base/json_fields.h"
 
 namespace qs {
 
@@ -29,8 +30,6 @@ struct StatsSummary {
     Histogram histogram;
     std::vector<float> channel_abs_max;  // max |y| per output channel
 };
-
-class JsonField;
 
 nlohmann::json toJson(const StatsSummary& s);
 // Throws InputError naming the field on a missing, mistyped or impossible value (a negative

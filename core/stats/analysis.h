@@ -11,6 +11,7 @@
 #include "core/stats/activation_stats.h"
 #include "core/audio/audio_corpus.h"
 #include "core/model/model_info.h"
+#include "core/base/json_fields.h"
 
 namespace qs {
 
@@ -54,8 +55,6 @@ struct Analysis {
     bool hasSpeaker(const std::string& name) const;
     bool hasDistances() const { return !layers.empty() && !layers.front().distances.empty(); }
 };
-
-class JsonField;
 
 nlohmann::json toJson(const Analysis& a);
 // Throws InputError naming the field on a malformed document: a missing or mistyped field, a
