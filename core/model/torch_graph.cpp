@@ -271,12 +271,17 @@ std::vector<at::Tensor> rewriteForExport(torch::jit::Module& module, const std::
     found.graph->lint();
 
     // Swap the class's forward for the rewritten graph, as LibTorch's freezing pass swaps methods.
+    // The schema goes along: a function made from a graph alone has no argument defaults, and a
+    // forward(x, lengths: Optional[Tensor] = None) would then demand lengths.
     torch::jit::Function& old = module.get_method("forward").function();
     const c10::QualifiedName name = old.qualname();
+    const c10::FunctionSchema schema = old.getSchema();
     auto cu = module._ivalue()->compilation_unit();
     module.type()->unsafeRemoveMethod("forward");
     cu->unsafeRemoveMethod(name);
-    module.type()->addMethod(cu->create_function(name, found.graph));
+    torch::jit::Function* fn = cu->create_function(name, found.graph);
+    fn->setSchema(schema);
+    module.type()->addMethod(fn);
     return found.weights;
 }
 
