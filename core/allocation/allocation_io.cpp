@@ -36,7 +36,7 @@ json toJson(const Allocation& a) {
     for (const LayerBits& l : a.layers)
         layers.push_back({{"name", l.name}, {"bits", l.bits}, {"params", l.params}, {"score", l.score},
                           {"included", l.included}});
-    return {
+    json j = {
         {"target_mb", a.targetMb},
         {"size_mb", a.sizeMb},
         {"float_size_mb", a.floatSizeMb},
@@ -48,6 +48,10 @@ json toJson(const Allocation& a) {
         {"compression_ratio", a.compressionRatio},
         {"layers", layers},
     };
+    if (a.fitFiles)
+        j["fit_files"] = {{"files_mb", a.filesMb}, {"granularity", granularityName(a.fileSize.granularity)},
+                          {"group_size", a.fileSize.groupSize}};
+    return j;
 }
 
 Allocation allocationFromJson(const json& j) {
@@ -64,6 +68,13 @@ Allocation allocationFromJson(const json& j) {
     a.averageBits = optionalField<double>(j, "average_bits", 0.0, where);
     a.compressionRatio = optionalField<double>(j, "compression_ratio", 0.0, where);
 
+    if (j.contains("fit_files")) {
+        const json& f = j["fit_files"];
+        a.fitFiles = true;
+        a.filesMb = field<double>(f, "files_mb", "allocation fit_files");
+        a.fileSize.granularity = parseGranularity(field<std::string>(f, "granularity", "allocation fit_files"));
+        a.fileSize.groupSize = optionalField<std::int64_t>(f, "group_size", a.fileSize.groupSize, "allocation fit_files");
+    }
     const json layers = field<json>(j, "layers", where);
     if (!layers.is_array()) throw InputError("allocation: 'layers' must be an array");
     for (std::size_t i = 0; i < layers.size(); ++i) {
