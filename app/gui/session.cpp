@@ -62,7 +62,8 @@ void saveSession(const QString& path, const Session& s) {
     j["analysis"] = s.analysis ? toJson(*s.analysis) : json(nullptr);
     j["budget"] = {{"target_mb", s.targetMb},     {"metric", str(s.metric)},
                    {"order", str(s.order)},        {"min_bits", s.minBits},
-                   {"speaker", str(s.speaker)},    {"excluded_layers", jlist(s.excludedLayers)}};
+                   {"speaker", str(s.speaker)},    {"excluded_layers", jlist(s.excludedLayers)},
+                   {"fit_files", s.fitFiles}};
     j["selected_layer"] = str(s.selectedLayer);
     const ViewState& v = s.view;
     j["view"] = {{"top_tab", v.topTab},
@@ -105,6 +106,7 @@ Session loadSession(const QString& path) {
             s.metric = qstr(b, "metric", s.metric);
             s.order = qstr(b, "order", s.order);
             s.minBits = b.value("min_bits", s.minBits);
+            s.fitFiles = b.value("fit_files", false);
             s.speaker = qstr(b, "speaker", s.speaker);
             s.excludedLayers = qlist(b, "excluded_layers");
         }
