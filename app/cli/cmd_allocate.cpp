@@ -1,6 +1,7 @@
 // quantscope-cli allocate: bits per layer for a memory budget, from an analysis.json.
 #include <cmath>
 #include <cstdio>
+#include <memory>
 
 #include "app/cli/args.h"
 #include "app/cli/commands.h"
@@ -12,7 +13,10 @@
 namespace qs::cli {
 
 int runAllocate(const std::vector<std::string>& args) {
-    const Args a(args, {{"analysis", "target-mb", "metric", "order", "min-bits", "speaker", "out"}, {}, {}});
+    const Args a(args, {{"analysis", "target-mb", "metric", "order", "min-bits", "speaker", "out", "weight-granularity",
+                         "weight-group-size"},
+                        {},
+                        {"fit-files"}});
     const std::string analysisPath = a.required("analysis");
     const std::string outPath = a.required("out");
     (void)a.required("target-mb");  // a missing budget is "missing --target-mb", not a default
@@ -29,12 +33,25 @@ int runAllocate(const std::vector<std::string>& args) {
     request.speaker = a.get("speaker", kAllSpeakers);
 
     const Analysis analysis = loadAnalysis(analysisPath);
+    if (a.has("fit-files")) {  // budget the export files, scales, zero points and ONNX storage included
+        FileSizeOptions f;
+        f.granularity = parseGranularity("per_" + a.choice("weight-granularity", {"channel", "tensor", "group"}, "channel"));
+        f.groupSize = a.getInt("weight-group-size", int(f.groupSize));
+        if (f.groupSize < 1) throw InputError("--weight-group-size must be 1 or more");
+        request.settings.fitFiles = std::make_shared<FileSizeModel>(FileSizeModel::forAnalysis(analysis, f));
+    } else if (a.has("weight-granularity") || a.has("weight-group-size")) {
+        throw InputError("--weight-granularity and --weight-group-size go with --fit-files");
+    }
     const Allocation result = allocateAnalysis(analysis, request);
     saveAllocation(outPath, result);
 
     std::fprintf(stderr, "allocated %zu layers: %.3f MB (target %.3f MB, float %.3f MB), average %.2f bits, %.2fx smaller -> %s\n",
                  result.layers.size(), result.sizeMb, result.targetMb, result.floatSizeMb, result.averageBits,
                  result.compressionRatio, outPath.c_str());
+    if (result.fitFiles)
+        std::fprintf(stderr, "export files: at most %.3f MB (weights.safetensors and model.onnx's tensors, %s scales "
+                             "and zero points, ONNX storage widths); myQASR's size model: %.3f MB\n",
+                     result.filesMb, granularityName(result.fileSize.granularity).c_str(), result.sizeMb);
     return 0;
 }
 

@@ -13,7 +13,7 @@ namespace qs::cli {
 int runExport(const std::vector<std::string>& argv) {
     const Args args(argv, {{"model", "analysis", "allocation", "out", "audio", "activation-bits", "calibration-clips",
                             "threads", "weight-calibration", "weight-granularity", "weight-group-size", "clip-candidates",
-                            "activation-calibration", "activation-percentile", "activation-groups", "outlier-ratio"},
+                            "activation-calibration", "activation-percentile", "activation-groups", "outlier-ratio", "format"},
                            {},
                            {"activation-groups-all"}});
     const std::string out = args.required("out");
@@ -34,6 +34,7 @@ int runExport(const std::vector<std::string>& argv) {
     options.activationBits = args.getInt("activation-bits", options.activationBits);
     options.calibrationClips = args.getInt("calibration-clips", options.calibrationClips);
     options.threads = args.getInt("threads", 0);
+    options.onnx = args.choice("format", {"torchscript", "onnx"}, "torchscript") == "onnx";
     WeightCalibrationOptions& w = options.weights;
     w.method = parseWeightRange(args.choice("weight-calibration", {"minmax", "mse", "cosine"}, weightRangeName(w.method)));
     const std::string granularity =
@@ -70,6 +71,11 @@ int runExport(const std::vector<std::string>& argv) {
                  "scales/header, %d calibration clips, %d layer inputs per embedding group\n",
                  out.c_str(), quantized, s.layers.size(), s.sizeModelMb, s.packedMb, s.overheadMb, s.calibrationClips,
                  s.groupedLayers);
+    if (s.onnx.written)
+        std::fprintf(stderr,
+                     "model.onnx %.3f MB (opset %d): %d INT4, %d INT8, %d INT16 weight layers; graph structure %.3f MB\n",
+                     double(s.onnx.fileBytes) / (1024.0 * 1024.0), s.onnx.opset, s.onnx.int4Layers, s.onnx.int8Layers,
+                     s.onnx.int16Layers, double(s.onnx.structureBytes) / (1024.0 * 1024.0));
     return 0;
 }
 

@@ -20,7 +20,9 @@ const char* kUsage =
     "            [--distance-clips N [--distance-bits B]] --out analysis.json\n"
     "  allocate  --analysis analysis.json --target-mb X\n"
     "            [--metric median|mean|max|abs_max|std|var|kl|l1|l2|cosine|sqnr]\n"
-    "            [--order descending|ascending] [--min-bits N] [--speaker NAME] --out allocation.json\n"
+    "            [--order descending|ascending] [--min-bits N] [--speaker NAME]\n"
+    "            [--fit-files [--weight-granularity channel|tensor|group] [--weight-group-size N]]\n"
+    "            --out allocation.json\n"
     "  evaluate  --model M.pt --quantized DIR|Q.pt --audio DIR [--speaker NAME ...] [--max-clips N] [--threads N] --out evaluation.json\n"
     "  export    --model M.pt --analysis analysis.json --allocation allocation.json --out DIR\n"
     "            [--audio DIR] [--calibration-clips N] [--threads N]\n"
@@ -28,6 +30,7 @@ const char* kUsage =
     "            [--weight-group-size N] [--clip-candidates N] [--activation-bits N]\n"
     "            [--activation-calibration mse|percentile|minmax] [--activation-percentile P]\n"
     "            [--activation-groups K] [--outlier-ratio R] [--activation-groups-all]\n"
+    "            [--format torchscript|onnx]\n"
     "  figures   --analysis analysis.json [--allocation allocation.json] [--format png|pdf]\n"
     "            [--width W] [--height H] [--dpi N] --out DIR\n";
 

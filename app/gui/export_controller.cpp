@@ -128,6 +128,7 @@ bool ExportController::start(const ExportRequest& request) {
     const std::string outDir = request.outDir.toStdString();
     options.activationBits = request.activationBits;
     options.calibrationClips = request.calibrationClips;
+    options.onnx = request.onnx;
     options.threads = request.threads;
 
     const bool evaluateAfter = request.evaluate;

@@ -32,6 +32,7 @@ BudgetSettings settingsFrom(const BudgetPanel* panel, const LayerTableModel* tab
     s.metric = parseMetric(panel->metric().toStdString());
     s.order = parseOrder(panel->order().toStdString());
     s.minBits = panel->minBits();
+    s.fitFiles = panel->fitFiles();
     s.include = table->included();
     s.speaker = panel->speaker().isEmpty() ? std::string(kAllSpeakers) : panel->speaker().toStdString();
     return s;
@@ -179,7 +180,7 @@ void MainWindow::onAllocationChanged() {
     }
     const Allocation& a = budget_->allocation();
     budgetPanel_->setTarget(budget_->target());
-    budgetPanel_->setReadout(a.sizeMb, a.floatSizeMb, a.averageBits, a.compressionRatio);
+    budgetPanel_->setReadout(a.sizeMb, a.floatSizeMb, a.averageBits, a.compressionRatio, a.fitFiles ? a.filesMb : NAN);
     const std::vector<int> bits = a.bits();
     std::vector<bool> included;
     std::map<int, int> histogram;

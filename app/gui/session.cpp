@@ -72,6 +72,7 @@ void readBudget(const JsonField& b, const Analysis* analysis, Session& s) {
     if (b.has("metric")) s.metric = choiceField(b["metric"], true);
     if (b.has("order")) s.order = choiceField(b["order"], false);
     if (b.has("min_bits")) s.minBits = int(b["min_bits"].integer(1, 31));
+    if (b.has("fit_files")) s.fitFiles = b["fit_files"].boolean();
     if (b.has("speaker")) {
         const JsonField f = b["speaker"];
         s.speaker = qstr(f);
@@ -120,7 +121,8 @@ void saveSession(const QString& path, const Session& s) {
     j["analysis"] = s.analysis ? toJson(*s.analysis) : json(nullptr);
     j["budget"] = {{"target_mb", s.targetMb},     {"metric", str(s.metric)},
                    {"order", str(s.order)},        {"min_bits", s.minBits},
-                   {"speaker", str(s.speaker)},    {"excluded_layers", jlist(s.excludedLayers)}};
+                   {"speaker", str(s.speaker)},    {"excluded_layers", jlist(s.excludedLayers)},
+                   {"fit_files", s.fitFiles}};
     j["selected_layer"] = str(s.selectedLayer);
     const ViewState& v = s.view;
     j["view"] = {{"top_tab", v.topTab},

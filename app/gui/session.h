@@ -41,6 +41,7 @@ struct Session {
     QString metric = QStringLiteral("median");
     QString order = QStringLiteral("descending");
     int minBits = 2;
+    bool fitFiles = false;  // the budget counts the export files (allocate --fit-files)
     QString speaker = QStringLiteral("all");
     QStringList excludedLayers;
     QString selectedLayer;

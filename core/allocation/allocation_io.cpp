@@ -18,7 +18,7 @@ json toJson(const Allocation& a) {
     for (const LayerBits& l : a.layers)
         layers.push_back({{"name", l.name}, {"bits", l.bits}, {"params", l.params}, {"score", l.score},
                           {"included", l.included}});
-    return {
+    json j = {
         {"target_mb", a.targetMb},
         {"size_mb", a.sizeMb},
         {"float_size_mb", a.floatSizeMb},
@@ -30,6 +30,10 @@ json toJson(const Allocation& a) {
         {"compression_ratio", a.compressionRatio},
         {"layers", layers},
     };
+    if (a.fitFiles)
+        j["fit_files"] = {{"files_mb", a.filesMb}, {"granularity", granularityName(a.fileSize.granularity)},
+                          {"group_size", a.fileSize.groupSize}};
+    return j;
 }
 
 Allocation allocationFromJson(const json& j) { return allocationFromJson(JsonField(j, "the allocation")); }
@@ -59,6 +63,19 @@ Allocation allocationFromJson(const JsonField& j) {
     if (j.has("average_bits")) a.averageBits = j["average_bits"].number(0, kFloatBits);
     if (j.has("compression_ratio")) a.compressionRatio = j["compression_ratio"].number(0, kHuge);
 
+    if (j.has("fit_files")) {
+        const JsonField f = j["fit_files"];
+        f.requireObject();
+        a.fitFiles = true;
+        a.filesMb = f["files_mb"].number(0, kHuge);
+        const JsonField g = f["granularity"];
+        try {
+            a.fileSize.granularity = parseGranularity(g.string());
+        } catch (const InputError& e) {
+            g.fail(std::string("is not valid: ") + e.what());
+        }
+        if (f.has("group_size")) a.fileSize.groupSize = f["group_size"].integer(1);
+    }
     const JsonField layers = j["layers"];
     if (layers.size() == 0) layers.fail("is empty: the allocation lists no layers");
     std::set<std::string> names;

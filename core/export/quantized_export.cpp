@@ -121,6 +121,7 @@ ReportRow reportRow(const Analysis& analysis, const Allocation& a, const ExportS
         {"model", analysis.model.path}, {"speaker", a.speaker}, {"metric", metricName(a.metric)},
         {"order", orderName(a.order)}, {"min_bits_floor", std::to_string(a.minBits)},
         {"target_mb", std::to_string(a.targetMb)}, {"size_mb", std::to_string(s.sizeModelMb)},
+        {"fit_files_mb", a.fitFiles ? std::to_string(a.filesMb) : ""},
         {"float_size_mb", std::to_string(a.floatSizeMb)}, {"compression_ratio", std::to_string(a.compressionRatio)},
         {"avg_bits", std::to_string(a.averageBits)}, {"mean_layer_bits", std::to_string(mean)},
         {"min_layer_bits", std::to_string(bits.empty() ? 32 : *std::min_element(bits.begin(), bits.end()))},
@@ -139,7 +140,9 @@ ReportRow reportRow(const Analysis& analysis, const Allocation& a, const ExportS
         {"skipped_clips", std::to_string(s.skipped.size())},
         {"analysis_seconds", std::to_string(analysis.elapsedSeconds)},
         {"calibration_seconds", std::to_string(s.calibrationSeconds)}, {"export_seconds", std::to_string(s.exportSeconds)},
-        {"packed_mb", std::to_string(s.packedMb)}, {"overhead_mb", std::to_string(s.overheadMb)}};
+        {"packed_mb", std::to_string(s.packedMb)}, {"overhead_mb", std::to_string(s.overheadMb)},
+        {"onnx_mb", s.onnx.written ? std::to_string(double(s.onnx.fileBytes) / (1024.0 * 1024.0)) : ""},
+        {"onnx_opset", s.onnx.written ? std::to_string(s.onnx.opset) : ""}};
     for (auto& f : emptyEvaluationFields()) row.push_back(std::move(f));
     row.emplace_back("layer_bits", perLayer);
     return row;
@@ -246,6 +249,7 @@ ExportSummary exportQuantizedModel(const SpeechModel& model, const Analysis& ana
 
     std::vector<WeightEntry> entries;
     std::vector<ActivationQuant> acts;
+    std::vector<OnnxLayerSpec> onnxLayers;
     for (const ModelParameter& p : model.parameters()) {
         if (p.layer < 0 || summary.layers[std::size_t(p.layer)].bits >= 32) {
             entries.push_back({p.name, p.shape, p.values, {}});
@@ -261,6 +265,8 @@ ExportSummary exportQuantizedModel(const SpeechModel& model, const Analysis& ana
         e.clipFactors = w.clipFactors;
         e.weightMse = w.mse;
         e.outputCosine = w.outputCosine;
+        onnxLayers.push_back({e.name, p.name, e.bits, e.granularity, e.groupSize, p.shape, e.weightScales,
+                              e.input.on ? &e.input : nullptr});
         WeightEntry entry{e.name, p.shape, {}, std::move(w.codes)};
         qweights[std::size_t(p.layer)] = dequantize(entry);
         entries.push_back(std::move(entry));
@@ -288,7 +294,10 @@ ExportSummary exportQuantizedModel(const SpeechModel& model, const Analysis& ana
                                                      {{"format", "quantscope"}, {"speaker", allocation.speaker}});
         summary.packedMb = double(packed.codeBytes + packed.floatBytes) / (1024.0 * 1024.0);
         summary.overheadMb = double(packed.quantParamBytes + packed.headerBytes) / (1024.0 * 1024.0);
-        writeJsonAtomic((tmp / "encodings.json").string(), encodingsJson(summary.layers, allocation, options));
+        const nlohmann::json encodings = encodingsJson(summary.layers, allocation, options);
+        writeJsonAtomic((tmp / "encodings.json").string(), encodings);
+        if (options.onnx)
+            summary.onnx = writeOnnxModel(model, onnxLayers, overrides, acts, encodings["quantizer"], tmp.string(), progress);
         summary.exportSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         writeFileAtomic((tmp / "report.csv").string(), reportCsv(reportRow(analysis, allocation, summary, options)));
         publish(tmp, outDir);

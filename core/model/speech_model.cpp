@@ -107,6 +107,10 @@ struct SpeechModel::Impl {
 
     std::vector<int> infoToGraph() const;
     void checkOverride(const WeightOverride& o) const;
+    // exportQuantized / exportOnnxSource: the rewritten module written atomically to path.
+    void save(const std::string& path, const std::vector<WeightOverride>& overrides,
+              const std::vector<ActivationQuant>& activations, const std::string& extraMetadataJson,
+              const std::vector<detail::WeightTag>* tags) const;
 
     std::vector<c10::IValue> stack(const std::vector<float>& wave) const {
         at::Tensor x = torch::from_blob(const_cast<float*>(wave.data()), {1, int64_t(wave.size())}, at::kFloat);
@@ -289,6 +293,28 @@ ModelOutput SpeechModel::forwardWithWeights(const std::vector<float>& wave, cons
 void SpeechModel::exportQuantized(const std::string& path, const std::vector<WeightOverride>& overrides,
                                   const std::vector<ActivationQuant>& activations,
                                   const std::string& extraMetadataJson) const {
+    d->save(path, overrides, activations, extraMetadataJson, nullptr);
+}
+
+void SpeechModel::exportOnnxSource(const std::string& path, const std::vector<WeightOverride>& overrides,
+                                   const std::vector<ActivationQuant>& activations,
+                                   const std::vector<WeightTag>& tags) const {
+    const std::vector<int> infoToGraph = d->infoToGraph();
+    std::vector<detail::WeightTag> table(infoToGraph.size());
+    for (const WeightTag& t : tags) {
+        if (t.layer < 0 || std::size_t(t.layer) >= infoToGraph.size() || t.scales.empty())
+            throw InputError("weight tag for unknown layer " + std::to_string(t.layer));
+        detail::WeightTag& w = table[std::size_t(infoToGraph[std::size_t(t.layer)])];
+        w.on = true;
+        w.scales = torch::from_blob(const_cast<float*>(t.scales.data()), {int64_t(t.scales.size())}, at::kFloat).clone();
+    }
+    d->save(path, overrides, activations, "{}", &table);
+}
+
+void SpeechModel::Impl::save(const std::string& path, const std::vector<WeightOverride>& overrides,
+                             const std::vector<ActivationQuant>& activations, const std::string& extraMetadataJson,
+                             const std::vector<detail::WeightTag>* tags) const {
+    const Impl* d = this;
     for (const WeightOverride& o : overrides) d->checkOverride(o);
     const std::vector<int> infoToGraph = d->infoToGraph();
     const std::vector<detail::ActQuant> acts = actTable(activations, infoToGraph, d->info);
@@ -307,7 +333,7 @@ void SpeechModel::exportQuantized(const std::string& path, const std::vector<Wei
         throw ModelError(d->info.path + " can no longer be read (" + firstLine(e.what()) + ")");
     }
     m.eval();
-    const std::vector<at::Tensor> params = detail::rewriteForExport(m, acts);
+    const std::vector<at::Tensor> params = detail::rewriteForExport(m, acts, tags);
     {
         torch::NoGradGuard noGrad;
         for (const WeightOverride& o : overrides) {
