@@ -5,6 +5,7 @@
 
 #include "core/base/errors.h"
 #include "core/base/json_io.h"
+#include "core/base/version.h"
 
 namespace qs {
 
@@ -47,6 +48,7 @@ json toJson(const Allocation& a) {
         {"average_bits", a.averageBits},
         {"compression_ratio", a.compressionRatio},
         {"layers", layers},
+        {"written_by", writtenByJson()},
     };
 }
 

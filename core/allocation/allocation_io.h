@@ -9,6 +9,7 @@
 
 namespace qs {
 
+// With `written_by` {program, version, commit} (core/base/version.h), which readers do not need.
 nlohmann::json toJson(const Allocation& a);
 // Throws InputError on a missing or mistyped field. Optional fields (min_bits, float_size_mb,
 // average_bits, compression_ratio, per layer params, score, included) fall back to defaults.

@@ -13,6 +13,7 @@
 #include "core/export/export_report.h"
 #include "core/base/json_io.h"
 #include "core/base/number_text.h"
+#include "core/base/version.h"
 #include "core/export/packed_weights.h"
 #include "core/quantize/quantizer.h"
 
@@ -98,7 +99,7 @@ nlohmann::json encodingsJson(const std::vector<LayerEncoding>& layers, const All
         perLayer[e.name] = layer;
     }
     return {{"version", "0.6.1"},
-            {"quantizer", {{"tool", "quantscope"},
+            {"quantizer", {{"tool", "quantscope"}, {"tool_version", versionText()},
                            {"weights", "symmetric " + granularityName(o.weights.granularity) + " " +
                                            weightRangeName(o.weights.method)},
                            {"activations", activationQuantizerName(o)},
@@ -141,6 +142,7 @@ ReportRow reportRow(const Analysis& analysis, const Allocation& a, const ExportS
         {"analysis_seconds", std::to_string(analysis.elapsedSeconds)},
         {"calibration_seconds", std::to_string(s.calibrationSeconds)}, {"export_seconds", std::to_string(s.exportSeconds)},
         {"packed_mb", std::to_string(s.packedMb)}, {"overhead_mb", std::to_string(s.overheadMb)}};
+    for (auto& f : versionFields()) row.push_back(std::move(f));
     for (auto& f : emptyEvaluationFields()) row.push_back(std::move(f));
     row.emplace_back("layer_bits", perLayer);
     return row;

@@ -55,6 +55,8 @@ struct Analysis {
     bool hasDistances() const { return !layers.empty() && !layers.front().distances.empty(); }
 };
 
+// With `written_by` {program, version, commit}: the quantscope that wrote it (core/base/version.h).
+// Readers ignore it, so files without it (older versions) load the same.
 nlohmann::json toJson(const Analysis& a);
 Analysis analysisFromJson(const nlohmann::json& j);  // throws InputError on a malformed document
 
