@@ -11,6 +11,7 @@ packages=(
   libsndfile1-dev libsoxr-dev nlohmann-json3-dev
   xvfb xauth espeak-ng sox flac
   python3-torch python3-torchaudio
+  help2man sctk
 )
 
 missing=()
