@@ -11,8 +11,15 @@
 
 namespace qs::cli {
 
+OptionSpec allocateOptions() {
+    OptionSpec spec;
+    spec.values = {"analysis", "target-mb", "metric", "order", "min-bits", "speaker", "out"};
+    spec.choices = {{"metric", metricNames()}, {"order", {"descending", "ascending"}}};
+    return spec;
+}
+
 int runAllocate(const std::vector<std::string>& args) {
-    const Args a(args, {{"analysis", "target-mb", "metric", "order", "min-bits", "speaker", "out"}, {}, {}});
+    const Args a(args, allocateOptions());
     const std::string analysisPath = a.required("analysis");
     const std::string outPath = a.required("out");
     (void)a.required("target-mb");  // a missing budget is "missing --target-mb", not a default
@@ -21,8 +28,8 @@ int runAllocate(const std::vector<std::string>& args) {
     request.targetMb = a.getDouble("target-mb", 0.0);
     if (!(request.targetMb > 0.0) || !std::isfinite(request.targetMb))
         throw InputError("--target-mb must be a positive number of MB");
-    request.metric = parseMetric(a.choice("metric", metricNames(), "median"));
-    request.settings.order = parseOrder(a.choice("order", {"descending", "ascending"}, "descending"));
+    request.metric = parseMetric(a.choice("metric", "median"));
+    request.settings.order = parseOrder(a.choice("order", "descending"));
     request.settings.minBits = a.getInt("min-bits", kDefaultMinBits);
     if (request.settings.minBits < 1 || request.settings.minBits > 31)
         throw InputError("--min-bits must be 1 to 31, not " + std::to_string(request.settings.minBits));
