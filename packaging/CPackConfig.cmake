@@ -2,6 +2,8 @@
 install(FILES ${PROJECT_SOURCE_DIR}/packaging/quantscope.desktop DESTINATION share/applications)
 install(FILES ${PROJECT_SOURCE_DIR}/packaging/quantscope.svg DESTINATION share/icons/hicolor/scalable/apps)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/resources/demo/ DESTINATION share/quantscope/demo OPTIONAL)
+install(FILES ${PROJECT_SOURCE_DIR}/packaging/bash-completion/quantscope-cli DESTINATION share/bash-completion/completions)
+include(${PROJECT_SOURCE_DIR}/packaging/ManPages.cmake)
 
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME quantscope)
