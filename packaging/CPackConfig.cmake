@@ -5,6 +5,8 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/resources/demo/ DESTINATION share/quants
 # The ONNX exporter core/export runs (core/export/onnx_export.h looks for it here when installed).
 install(FILES ${PROJECT_SOURCE_DIR}/tools/onnx/export_onnx.py ${PROJECT_SOURCE_DIR}/tools/onnx/onnx_rewrite.py
         DESTINATION share/quantscope/tools/onnx)
+install(FILES ${PROJECT_SOURCE_DIR}/packaging/bash-completion/quantscope-cli DESTINATION share/bash-completion/completions)
+include(${PROJECT_SOURCE_DIR}/packaging/ManPages.cmake)
 
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME quantscope)

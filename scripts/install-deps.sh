@@ -14,6 +14,7 @@ packages=(
   python3-torch python3-torchaudio
   clang libclang-rt-14-dev llvm
   python3-onnx
+  help2man sctk
 )
 # ONNX Runtime comes from npm (tools/onnx): Node.js and npm from Debian unless the machine has them.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then

@@ -12,11 +12,19 @@
 
 namespace qs::cli {
 
+OptionSpec allocateOptions() {
+    OptionSpec spec;
+    spec.values = {"analysis", "target-mb", "metric", "order", "min-bits", "speaker", "out", "weight-granularity",
+                   "weight-group-size"};
+    spec.switches = {"fit-files"};
+    spec.choices = {{"metric", metricNames()},
+                    {"order", {"descending", "ascending"}},
+                    {"weight-granularity", {"channel", "tensor", "group"}}};
+    return spec;
+}
+
 int runAllocate(const std::vector<std::string>& args) {
-    const Args a(args, {{"analysis", "target-mb", "metric", "order", "min-bits", "speaker", "out", "weight-granularity",
-                         "weight-group-size"},
-                        {},
-                        {"fit-files"}});
+    const Args a(args, allocateOptions());
     const std::string analysisPath = a.required("analysis");
     const std::string outPath = a.required("out");
     (void)a.required("target-mb");  // a missing budget is "missing --target-mb", not a default
@@ -25,8 +33,8 @@ int runAllocate(const std::vector<std::string>& args) {
     request.targetMb = a.getDouble("target-mb", 0.0);
     if (!(request.targetMb > 0.0) || !std::isfinite(request.targetMb))
         throw InputError("--target-mb must be a positive number of MB");
-    request.metric = parseMetric(a.choice("metric", metricNames(), "median"));
-    request.settings.order = parseOrder(a.choice("order", {"descending", "ascending"}, "descending"));
+    request.metric = parseMetric(a.choice("metric", "median"));
+    request.settings.order = parseOrder(a.choice("order", "descending"));
     request.settings.minBits = a.getInt("min-bits", kDefaultMinBits);
     if (request.settings.minBits < 1 || request.settings.minBits > 31)
         throw InputError("--min-bits must be 1 to 31, not " + std::to_string(request.settings.minBits));
@@ -35,7 +43,7 @@ int runAllocate(const std::vector<std::string>& args) {
     const Analysis analysis = loadAnalysis(analysisPath);
     if (a.has("fit-files")) {  // budget the export files, scales, zero points and ONNX storage included
         FileSizeOptions f;
-        f.granularity = parseGranularity("per_" + a.choice("weight-granularity", {"channel", "tensor", "group"}, "channel"));
+        f.granularity = parseGranularity("per_" + a.choice("weight-granularity", "channel"));
         f.groupSize = a.getInt("weight-group-size", int(f.groupSize));
         if (f.groupSize < 1) throw InputError("--weight-group-size must be 1 or more");
         request.settings.fitFiles = std::make_shared<FileSizeModel>(FileSizeModel::forAnalysis(analysis, f));

@@ -10,12 +10,21 @@
 
 namespace qs::cli {
 
+OptionSpec exportOptions() {
+    OptionSpec spec;
+    spec.values = {"model", "analysis", "allocation", "out", "audio", "activation-bits", "calibration-clips",
+                   "threads", "weight-calibration", "weight-granularity", "weight-group-size", "clip-candidates",
+                   "activation-calibration", "activation-percentile", "activation-groups", "outlier-ratio", "format"};
+    spec.switches = {"activation-groups-all"};
+    spec.choices = {{"format", {"torchscript", "onnx"}},
+                    {"weight-calibration", {"mse", "cosine", "minmax"}},
+                    {"weight-granularity", {"channel", "tensor", "group"}},
+                    {"activation-calibration", {"mse", "percentile", "minmax"}}};
+    return spec;
+}
+
 int runExport(const std::vector<std::string>& argv) {
-    const Args args(argv, {{"model", "analysis", "allocation", "out", "audio", "activation-bits", "calibration-clips",
-                            "threads", "weight-calibration", "weight-granularity", "weight-group-size", "clip-candidates",
-                            "activation-calibration", "activation-percentile", "activation-groups", "outlier-ratio", "format"},
-                           {},
-                           {"activation-groups-all"}});
+    const Args args(argv, exportOptions());
     const std::string out = args.required("out");
     ProgressPrinter printer("export");
     const Engine& e = engine();
@@ -34,11 +43,11 @@ int runExport(const std::vector<std::string>& argv) {
     options.activationBits = args.getInt("activation-bits", options.activationBits);
     options.calibrationClips = args.getInt("calibration-clips", options.calibrationClips);
     options.threads = args.getInt("threads", 0);
-    options.onnx = args.choice("format", {"torchscript", "onnx"}, "torchscript") == "onnx";
+    options.onnx = args.choice("format", "torchscript") == "onnx";
     WeightCalibrationOptions& w = options.weights;
-    w.method = parseWeightRange(args.choice("weight-calibration", {"minmax", "mse", "cosine"}, weightRangeName(w.method)));
+    w.method = parseWeightRange(args.choice("weight-calibration", weightRangeName(w.method)));
     const std::string granularity =
-        args.choice("weight-granularity", {"channel", "tensor", "group"}, "channel");
+        args.choice("weight-granularity", "channel");
     w.granularity = parseGranularity("per_" + granularity);
     w.groupSize = args.getInt("weight-group-size", int(w.groupSize));
     if (w.groupSize < 1) throw InputError("--weight-group-size must be 1 or more");
@@ -47,7 +56,7 @@ int runExport(const std::vector<std::string>& argv) {
 
     ActivationCalibrationOptions& a = options.activations;
     a.method = parseActivationRange(
-        args.choice("activation-calibration", {"mse", "percentile", "minmax"}, activationRangeName(a.method)));
+        args.choice("activation-calibration", activationRangeName(a.method)));
     a.percentile = args.getDouble("activation-percentile", a.percentile);
     a.groups = args.getInt("activation-groups", a.groups);
     a.outlierRatio = args.getDouble("outlier-ratio", a.outlierRatio);

@@ -7,14 +7,17 @@
 #include <vector>
 
 #include "app/cli/commands.h"
+#include "app/cli/completion.h"
 #include "core/base/errors.h"
+#include "core/base/version.h"
 
 namespace {
 
 const char* kUsage =
-    "usage: quantscope-cli <command> [options]\n"
+    "Usage: quantscope-cli <command> [options]\n"
+    "       quantscope-cli --version\n"
     "\n"
-    "commands:\n"
+    "Commands:\n"
     "  analyze   --model M.pt --audio DIR [--speaker NAME ...] [--max-clips N] [--threads N]\n"
     "            [--window-seconds S] [--raw-rate HZ] [--raw-channels N]\n"
     "            [--distance-clips N [--distance-bits B]] --out analysis.json\n"
@@ -23,7 +26,8 @@ const char* kUsage =
     "            [--order descending|ascending] [--min-bits N] [--speaker NAME]\n"
     "            [--fit-files [--weight-granularity channel|tensor|group] [--weight-group-size N]]\n"
     "            --out allocation.json\n"
-    "  evaluate  --model M.pt --quantized DIR|Q.pt --audio DIR [--speaker NAME ...] [--max-clips N] [--threads N] --out evaluation.json\n"
+    "  evaluate  --model M.pt --quantized DIR|Q.pt --audio DIR [--speaker NAME ...] [--max-clips N] [--threads N]\n"
+    "            [--window-seconds S] [--raw-rate HZ] [--raw-channels N] [--trn DIR] --out evaluation.json\n"
     "  export    --model M.pt --analysis analysis.json --allocation allocation.json --out DIR\n"
     "            [--audio DIR] [--calibration-clips N] [--threads N]\n"
     "            [--weight-calibration mse|cosine|minmax] [--weight-granularity channel|tensor|group]\n"
@@ -32,19 +36,19 @@ const char* kUsage =
     "            [--activation-groups K] [--outlier-ratio R] [--activation-groups-all]\n"
     "            [--format torchscript|onnx]\n"
     "  figures   --analysis analysis.json [--allocation allocation.json] [--format png|pdf]\n"
-    "            [--width W] [--height H] [--dpi N] --out DIR\n";
+    "            [--width W] [--height H] [--dpi N] --out DIR\n"
+    "\n"
+    "Output files are written atomically. Exit status 0 on success; otherwise one line on stderr and\n"
+    "a non-zero status (130 after Ctrl-C, which leaves no partial file).\n";
 
-struct Command {
-    const char* name;
-    int (*run)(const std::vector<std::string>&);
-};
+using qs::cli::Command;
 
 const Command kCommands[] = {
-    {"analyze", qs::cli::runAnalyze},
-    {"allocate", qs::cli::runAllocate},
-    {"evaluate", qs::cli::runEvaluate},
-    {"export", qs::cli::runExport},
-    {"figures", qs::cli::runFigures},
+    {"analyze", qs::cli::runAnalyze, qs::cli::analyzeOptions},
+    {"allocate", qs::cli::runAllocate, qs::cli::allocateOptions},
+    {"evaluate", qs::cli::runEvaluate, qs::cli::evaluateOptions},
+    {"export", qs::cli::runExport, qs::cli::exportOptions},
+    {"figures", qs::cli::runFigures, qs::cli::figuresOptions},
 };
 
 }  // namespace
@@ -59,8 +63,21 @@ int main(int argc, char** argv) {
     }
     const std::string name = argv[1];
     const std::vector<std::string> args(argv + 2, argv + argc);
+    if (name == "--version") {
+        std::printf("quantscope-cli %s\n", qs::versionText().c_str());
+        return 0;
+    }
+    if (name == "--complete") {  // for the bash completion script, not listed in the usage
+        for (const std::string& c : qs::cli::completions({std::begin(kCommands), std::end(kCommands)}, args))
+            std::printf("%s\n", c.c_str());
+        return 0;
+    }
     for (const Command& c : kCommands) {
         if (name != c.name) continue;
+        if (!args.empty() && (args.back() == "--help" || args.back() == "-h")) {  // "quantscope-cli allocate --help"
+            std::fputs(kUsage, stdout);
+            return 0;
+        }
         try {
             return c.run(args);
         } catch (const qs::Cancelled&) {

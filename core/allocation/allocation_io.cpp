@@ -8,6 +8,7 @@
 #include "core/base/errors.h"
 #include "core/base/json_fields.h"
 #include "core/base/json_io.h"
+#include "core/base/version.h"
 
 namespace qs {
 
@@ -29,6 +30,7 @@ json toJson(const Allocation& a) {
         {"average_bits", a.averageBits},
         {"compression_ratio", a.compressionRatio},
         {"layers", layers},
+        {"written_by", writtenByJson()},
     };
     if (a.fitFiles)
         j["fit_files"] = {{"files_mb", a.filesMb}, {"granularity", granularityName(a.fileSize.granularity)},

@@ -10,6 +10,7 @@
 
 namespace qs {
 
+// With `written_by` {program, version, commit} (core/base/version.h), which readers do not need.
 nlohmann::json toJson(const Allocation& a);
 // Throws InputError naming the field on a missing, mistyped or impossible value (bits outside 1..32,
 // a repeated layer, an excluded layer below 32 bits, an unknown metric). Optional fields (min_bits,

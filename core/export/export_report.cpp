@@ -9,6 +9,7 @@
 #include "core/evaluation/evaluation.h"
 #include "core/base/json_io.h"
 #include "core/base/number_text.h"
+#include "core/base/version.h"
 
 namespace qs {
 namespace {
@@ -49,6 +50,8 @@ std::vector<std::string> parseRecord(const std::string& t, std::size_t& pos, boo
 std::string rate(const ErrorCounts& c) { return c.referenceLength > 0 ? numberText(c.rate(), "%.6f") : ""; }
 
 }  // namespace
+
+ReportRow versionFields() { return {{"quantscope_version", version()}, {"quantscope_commit", versionCommit()}}; }
 
 ReportRow emptyEvaluationFields() {
     return {{"wer", ""},          {"cer", ""},          {"wer_float", ""}, {"cer_float", ""}, {"wer_vs_float", ""},

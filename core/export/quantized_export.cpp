@@ -12,6 +12,7 @@
 #include "core/export/export_report.h"
 #include "core/base/json_io.h"
 #include "core/base/number_text.h"
+#include "core/base/version.h"
 #include "core/export/packed_weights.h"
 #include "core/quantize/quantizer.h"
 
@@ -97,7 +98,7 @@ nlohmann::json encodingsJson(const std::vector<LayerEncoding>& layers, const All
         perLayer[e.name] = layer;
     }
     return {{"version", "0.6.1"},
-            {"quantizer", {{"tool", "quantscope"},
+            {"quantizer", {{"tool", "quantscope"}, {"tool_version", versionText()},
                            {"weights", "symmetric " + granularityName(o.weights.granularity) + " " +
                                            weightRangeName(o.weights.method)},
                            {"activations", activationQuantizerName(o)},
@@ -143,6 +144,7 @@ ReportRow reportRow(const Analysis& analysis, const Allocation& a, const ExportS
         {"packed_mb", std::to_string(s.packedMb)}, {"overhead_mb", std::to_string(s.overheadMb)},
         {"onnx_mb", s.onnx.written ? std::to_string(double(s.onnx.fileBytes) / (1024.0 * 1024.0)) : ""},
         {"onnx_opset", s.onnx.written ? std::to_string(s.onnx.opset) : ""}};
+    for (auto& f : versionFields()) row.push_back(std::move(f));
     for (auto& f : emptyEvaluationFields()) row.push_back(std::move(f));
     row.emplace_back("layer_bits", perLayer);
     return row;

@@ -9,6 +9,7 @@
 #include "core/base/errors.h"
 #include "core/base/json_fields.h"
 #include "core/base/json_io.h"
+#include "core/base/version.h"
 
 namespace qs {
 
@@ -31,6 +32,7 @@ json toJson(const Analysis& a) {
     json j;
     j["format"] = "quantscope-analysis";
     j["version"] = 1;
+    j["written_by"] = writtenByJson();
     j["model"] = {{"path", a.model.path},
                   {"total_params", a.model.totalParams},
                   {"size_mb", a.model.sizeMb()},

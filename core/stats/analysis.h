@@ -56,6 +56,8 @@ struct Analysis {
     bool hasDistances() const { return !layers.empty() && !layers.front().distances.empty(); }
 };
 
+// With `written_by` {program, version, commit}: the quantscope that wrote it (core/base/version.h).
+// Readers ignore it, so files without it (older versions) load the same.
 nlohmann::json toJson(const Analysis& a);
 // Throws InputError naming the field on a malformed document: a missing or mistyped field, a
 // negative count, an unknown layer kind, a repeated layer or speaker, a shape that does not hold
