@@ -5,7 +5,10 @@
 //              [--analysis analysis.json [--allocation allocation.json]]
 //              [--figure-format png|pdf] [--figure-size WxH] [--figure-dpi N]
 // --analysis shows saved results without model or audio; with --export-figures it is the headless
-// figure renderer behind `quantscope-cli figures`.
+// figure renderer behind `quantscope-cli figures`. --help and --version need no display; without a
+// display (and no QT_QPA_PLATFORM) the studio says so in one line instead of Qt's platform abort.
+#include <csignal>
+
 #include <QAction>
 #include <QApplication>
 #include <QCommandLineParser>
@@ -19,6 +22,8 @@
 #include <QTimer>
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <memory>
 
@@ -28,8 +33,50 @@
 #include "core/allocation/allocation_io.h"
 #include "core/stats/analysis.h"
 #include "core/base/errors.h"
+#include "core/base/version.h"
 
 namespace {
+
+const char* kHeadless = "run it headless with quantscope-cli, or with QT_QPA_PLATFORM=offscreen";
+
+bool hasArgument(int argc, char** argv, std::initializer_list<const char*> names) {
+    for (int i = 1; i < argc; ++i)
+        for (const char* n : names)
+            if (std::strcmp(argv[i], n) == 0) return true;
+    return false;
+}
+
+bool envSet(const char* name) {
+    const char* v = std::getenv(name);
+    return v && *v;
+}
+
+// Why no window can open, before Qt tries: no platform asked for and no display to show it on.
+std::string displayProblem(int argc, char** argv) {
+    if (envSet("QT_QPA_PLATFORM") || hasArgument(argc, argv, {"-platform", "--platform"})) return {};
+    if (envSet("DISPLAY") || envSet("WAYLAND_DISPLAY")) return {};
+    return std::string("quantscope: no display to open the studio on (DISPLAY and WAYLAND_DISPLAY are unset); ") +
+           kHeadless;
+}
+
+// While QApplication starts: Qt's messages are held back, and a fatal one (a display that is set but
+// cannot be reached) becomes one line and exit code 1 instead of Qt's platform-plugin abort.
+QStringList heldMessages;
+QtMessageHandler previousHandler = nullptr;
+
+void startupHandler(QtMsgType type, const QMessageLogContext& context, const QString& message) {
+    if (type != QtFatalMsg) {
+        heldMessages << qFormatLogMessage(type, context, message);  // printed once the window can open
+        return;
+    }
+    // Qt's own reason ("qt.qpa.xcb: could not connect to display :1"), else its fatal message's first line.
+    QString reason = message.section(QLatin1Char('\n'), 0, 0);
+    for (const QString& m : heldMessages)
+        if (m.contains(QLatin1String("display"), Qt::CaseInsensitive)) reason = m;
+    std::fprintf(stderr, "quantscope: cannot open a window (%s); %s\n", qPrintable(reason.trimmed()), kHeadless);
+    std::fflush(stderr);
+    std::_Exit(1);
+}
 
 void applyLook(QApplication& app) {
     app.setStyle(QStyleFactory::create(QStringLiteral("Fusion")));
@@ -124,11 +171,10 @@ void scheduleScreenshot(qs::gui::MainWindow* window, const QString& path, const 
 }  // namespace
 
 int main(int argc, char** argv) {
-    QApplication app(argc, argv);
+    std::signal(SIGXFSZ, SIG_IGN);  // past a file-size limit writes fail (EFBIG) and say so
     QApplication::setApplicationName(QStringLiteral("quantscope"));
     QApplication::setOrganizationName(QStringLiteral("quantscope"));
-    QApplication::setApplicationVersion(QStringLiteral("0.1.0"));
-    applyLook(app);
+    QApplication::setApplicationVersion(QString::fromStdString(qs::versionText()));
 
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral("Personalized label-free mixed-precision quantization studio"));
@@ -183,6 +229,23 @@ int main(int argc, char** argv) {
                                        QStringLiteral("Resolution of exported PNG figures (default 150)."), QStringLiteral("N"));
     parser.addOptions({model, audio, analyze, session, screenshot, size, layer, figures, show, distances, delay, exportModel,
                        exportDialog, savedAnalysis, savedAllocation, figureFormat, figureSize, figureDpi});
+
+    // --help and --version print and exit without a display (help2man runs them at build time).
+    if (hasArgument(argc, argv, {"--help", "-h", "-?", "--help-all", "--version", "-v"})) {
+        QCoreApplication core(argc, argv);
+        parser.process(core);
+        return 0;
+    }
+    if (const std::string problem = displayProblem(argc, argv); !problem.empty()) {
+        std::fprintf(stderr, "%s\n", problem.c_str());
+        return 1;
+    }
+    previousHandler = qInstallMessageHandler(startupHandler);
+    QApplication app(argc, argv);
+    qInstallMessageHandler(previousHandler);
+    for (const QString& m : heldMessages) std::fprintf(stderr, "%s\n", qPrintable(m));
+    heldMessages.clear();
+    applyLook(app);
     parser.process(app);
 
     // Figure options are checked before anything else, so a typo fails at once.

@@ -238,6 +238,17 @@ void TestGuiModelExport::exportActionWritesALoadableFolder() {
     const QJsonObject all = readJsonObject(out + QStringLiteral("/evaluation.json")).value(QStringLiteral("all")).toObject();
     QCOMPARE(all.value(QStringLiteral("sqnr_db")).toDouble(), result.sqnrDb);
     QVERIFY(result.sqnrDb > 0);
+    // The transcripts as trn files for sclite: the model has CTC labels, the clips no references,
+    // so the float and quantized hypotheses of all 4 clips and no reference.trn.
+    QVERIFY(readJsonObject(out + QStringLiteral("/evaluation.json")).value(QStringLiteral("transcripts")).toBool());
+    for (const char* f : {"/float.trn", "/quantized.trn"}) {
+        QFile trn(out + QLatin1String(f));
+        QVERIFY2(trn.open(QIODevice::ReadOnly), f);
+        const QList<QByteArray> lines = trn.readAll().split('\n');
+        QCOMPARE(lines.size(), 5);  // 4 lines and the empty rest after the last newline
+        QVERIFY(lines[0].endsWith(")"));
+    }
+    QVERIFY(!QFile::exists(out + QStringLiteral("/reference.trn")));
     const QStringList head = csvLines(out + QStringLiteral("/report.csv"))[0].split(QLatin1Char(','));
     const QStringList row = csvLines(out + QStringLiteral("/report.csv"))[1].split(QLatin1Char(','));
     QVERIFY(!row.value(int(head.indexOf(QStringLiteral("sqnr_db")))).isEmpty());

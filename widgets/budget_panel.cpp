@@ -1,6 +1,7 @@
 // The budget strip: metric, order, floor, speaker, and the MB slider with its spin box.
 #include "widgets/budget_panel.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QGridLayout>
@@ -56,6 +57,12 @@ BudgetPanel::BudgetPanel(QWidget* parent) : QWidget(parent) {
     minBits_->setValue(2);
     minBits_->setPrefix(tr("floor "));
     minBits_->setSuffix(tr(" bits"));
+    fitFiles_ = new QCheckBox(tr("fit the files"), this);
+    fitFiles_->setObjectName(QStringLiteral("fitFiles"));
+    fitFiles_->setToolTip(tr("Budget what the export writes, not myQASR's size model: each layer's scales and zero "
+                             "points at per-channel granularity, and ONNX's storage widths (2–4-bit layers take 4 bits, "
+                             "5–8-bit layers 8). weights.safetensors and model.onnx's weights then come in under the "
+                             "budget."));
     speaker_ = new QComboBox(this);
     speaker_->setObjectName(QStringLiteral("speaker"));
     speaker_->setMinimumContentsLength(10);
@@ -67,6 +74,7 @@ BudgetPanel::BudgetPanel(QWidget* parent) : QWidget(parent) {
     settings->addWidget(metric_);
     settings->addWidget(order_);
     settings->addWidget(minBits_);
+    settings->addWidget(fitFiles_);
     settings->addSpacing(8);
     settings->addWidget(new QLabel(tr("Speaker"), this));
     settings->addWidget(speaker_);
@@ -115,6 +123,7 @@ BudgetPanel::BudgetPanel(QWidget* parent) : QWidget(parent) {
     connect(metric_, &QComboBox::currentIndexChanged, this, changed);
     connect(order_, &QComboBox::currentIndexChanged, this, changed);
     connect(minBits_, &QSpinBox::valueChanged, this, changed);
+    connect(fitFiles_, &QCheckBox::toggled, this, changed);
     connect(speaker_, &QComboBox::currentIndexChanged, this, changed);
     connect(slider_, &QSlider::valueChanged, this, &BudgetPanel::onSlider);
     connect(spin_, &QDoubleSpinBox::valueChanged, this, &BudgetPanel::onSpin);
@@ -145,6 +154,8 @@ void BudgetPanel::setOrder(const QString& name) {
     if (i >= 0) order_->setCurrentIndex(i);
 }
 int BudgetPanel::minBits() const { return minBits_->value(); }
+bool BudgetPanel::fitFiles() const { return fitFiles_->isChecked(); }
+void BudgetPanel::setFitFiles(bool on) { fitFiles_->setChecked(on); }
 void BudgetPanel::setMinBits(int bits) { minBits_->setValue(bits); }
 QString BudgetPanel::speaker() const { return speaker_->currentText(); }
 
@@ -215,14 +226,16 @@ void BudgetPanel::onSpin(double mb) {
     emit targetChanged(target_);
 }
 
-void BudgetPanel::setReadout(double sizeMb, double floatMb, double averageBits, double ratio) {
+void BudgetPanel::setReadout(double sizeMb, double floatMb, double averageBits, double ratio, double filesMb) {
     if (!std::isfinite(sizeMb)) {
         size_->setText(tr("Size <b>–</b>"));
         bits_->setText(tr("Average <b>–</b>"));
         ratio_->setText(tr("Compression <b>–</b>"));
         return;
     }
-    size_->setText(tr("Size <b>%1</b> of %2").arg(formatMb(sizeMb), formatMb(floatMb)));
+    size_->setText(std::isfinite(filesMb)
+                       ? tr("Files <b>≤ %1</b> (size model %2) of %3").arg(formatMb(filesMb), formatMb(sizeMb), formatMb(floatMb))
+                       : tr("Size <b>%1</b> of %2").arg(formatMb(sizeMb), formatMb(floatMb)));
     bits_->setText(tr("Average <b>%1 bits</b>").arg(averageBits, 0, 'f', 2));
     ratio_->setText(tr("Compression <b>%1×</b>").arg(ratio, 0, 'f', 2));
 }

@@ -3,8 +3,10 @@
 #pragma once
 
 #include <QStringList>
+#include <cmath>
 #include <QWidget>
 
+class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
 class QLabel;
@@ -28,6 +30,9 @@ public:
     void setOrder(const QString& name);
     int minBits() const;
     void setMinBits(int bits);
+    // "Fit the files": budget the export files (scales, zero points, ONNX storage) instead of myQASR's size.
+    bool fitFiles() const;
+    void setFitFiles(bool on);
     QString speaker() const;
     void setSpeakers(const QStringList& speakers);  // keeps the current one when still available
     void setSpeaker(const QString& name);
@@ -42,14 +47,15 @@ public:
     double targetAt(int position) const;
     QSlider* slider() const { return slider_; }
 
-    void setReadout(double sizeMb, double floatMb, double averageBits, double ratio);
+    // filesMb: the export files' bound when the allocation fits the files (NAN otherwise).
+    void setReadout(double sizeMb, double floatMb, double averageBits, double ratio, double filesMb = NAN);
     void setProblem(const QString& message);  // one line in red; empty hides it
 
     static QString metricLabel(const QString& name);  // "median |y|"
 
 signals:
     void targetChanged(double mb);
-    void settingsChanged();  // metric, order, floor or speaker
+    void settingsChanged();  // metric, order, floor, fit-files or speaker
 
 private:
     void onSlider(int position);
@@ -58,6 +64,7 @@ private:
     QComboBox* metric_ = nullptr;
     QComboBox* order_ = nullptr;
     QSpinBox* minBits_ = nullptr;
+    QCheckBox* fitFiles_ = nullptr;
     QComboBox* speaker_ = nullptr;
     QSlider* slider_ = nullptr;
     QDoubleSpinBox* spin_ = nullptr;

@@ -112,6 +112,12 @@ void HistogramView::setBits(int bits) {
     rebuild();
 }
 
+QString HistogramView::exportCaption() const {
+    const FigureContext& c = context();
+    return joinCaption({c.model, layer_.isEmpty() ? QString() : tr("layer %1").arg(layer_),
+                        speaker_.isEmpty() ? QString() : tr("speaker %1").arg(speaker_), c.budget});
+}
+
 void HistogramView::clearMarkers() {
     for (QCPAbstractItem* item : markers_) plot()->removeItem(item);
     markers_.clear();

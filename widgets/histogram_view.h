@@ -41,6 +41,8 @@ public:
     bool gridUsesActivationBits() const;  // 8-bit activations instead of the layer's weight bits
     void setGridUsesActivationBits(bool on);
 
+    QString exportCaption() const override;
+
 signals:
     void viewOptionsChanged();
 

@@ -76,6 +76,16 @@ ModelExportDialog::ModelExportDialog(const QString& allocationSummary, const QSt
     clips_->setToolTip(tr("Clips of each calibration speaker the activation ranges are measured on"));
     form->addRow(tr("Calibration clips"), clips_);
 
+    format_ = new QComboBox(this);
+    format_->setObjectName(QStringLiteral("exportFormat"));
+    format_->addItem(tr("TorchScript (model.pt) and packed weights"), false);
+    format_->addItem(tr("… and ONNX with integer weights (model.onnx)"), true);
+    format_->setToolTip(tr("ONNX adds model.onnx, which ONNX Runtime runs: weights of 5–8-bit layers as INT8, "
+                           "2–4-bit layers as INT4 (opset 21), activations as QuantizeLinear/DequantizeLinear; "
+                           "and model.encodings, AIMET-style encodings keyed by its tensor names. Needs "
+                           "/usr/bin/python3 with torch and onnx."));
+    form->addRow(tr("Format"), format_);
+
     evaluate_ = new QCheckBox(tr("Then compare it with the float model on the calibration speakers' audio"), this);
     evaluate_->setObjectName(QStringLiteral("exportEvaluate"));
     evaluate_->setToolTip(tr("Runs both models on every clip of the calibration audio: output SQNR and KL, and with "
@@ -98,6 +108,7 @@ ModelExportDialog::ModelExportDialog(const QString& allocationSummary, const QSt
     connect(browse, &QPushButton::clicked, this, &ModelExportDialog::browse);
     connect(folder_, &QLineEdit::textChanged, this, &ModelExportDialog::validate);
     connect(bits_, &QSpinBox::valueChanged, this, &ModelExportDialog::onBitsChanged);
+    connect(format_, &QComboBox::currentIndexChanged, this, &ModelExportDialog::validate);
     setSettings({});
 }
 
@@ -110,6 +121,7 @@ ModelExportSettings ModelExportDialog::settings() const {
     s.weightCalibration = weightRanges_->currentData().toString();
     s.activationCalibration = activationRanges_->currentData().toString();
     s.evaluate = evaluate_->isChecked();
+    s.onnx = format_->currentData().toBool();
     return s;
 }
 
@@ -125,6 +137,7 @@ void ModelExportDialog::setSettings(const ModelExportSettings& s) {
     choose(weightRanges_, s.weightCalibration);
     choose(activationRanges_, s.activationCalibration);
     evaluate_->setChecked(s.evaluate);
+    format_->setCurrentIndex(s.onnx ? 1 : 0);
     validate();
 }
 
@@ -163,7 +176,9 @@ void ModelExportDialog::onBitsChanged(int bits) {
 
 void ModelExportDialog::validate() {
     bool replaces = false;
-    const QString problem = folderProblem(settings().folder, &replaces);
+    QString problem = folderProblem(settings().folder, &replaces);
+    if (problem.isEmpty() && format_->currentData().toBool() && bits_->value() > 8)
+        problem = tr("ONNX export takes activations of 2 to 8 bits (or off).");
     QString note;
     if (!problem.isEmpty()) {
         note = QStringLiteral("<span style='color:#b03030'>%1</span>").arg(problem.toHtmlEscaped());
@@ -172,8 +187,11 @@ void ModelExportDialog::validate() {
                    .arg(tr("This folder holds an earlier export: it will be replaced once the new one is complete.")
                             .toHtmlEscaped());
     } else {
-        note = tr("Writes model.pt, weights.safetensors, encodings.json and report.csv; nothing is left behind if "
-                  "the export fails or is cancelled.")
+        note = (format_->currentData().toBool()
+                    ? tr("Writes model.pt, model.onnx, weights.safetensors, encodings.json, model.encodings and "
+                         "report.csv; nothing is left behind if the export fails or is cancelled.")
+                    : tr("Writes model.pt, weights.safetensors, encodings.json and report.csv; nothing is left behind "
+                         "if the export fails or is cancelled."))
                    .toHtmlEscaped();
     }
     activationRanges_->setEnabled(bits_->value() > 0);

@@ -24,6 +24,7 @@ struct ModelExportSettings {
     QString weightCalibration = QStringLiteral("mse");      // mse, cosine or minmax (core's names)
     QString activationCalibration = QStringLiteral("mse");  // mse, percentile or minmax
     bool evaluate = true;      // then run float and quantized model on the calibration audio
+    bool onnx = false;         // also model.onnx with integer weights and model.encodings
 };
 
 class ModelExportDialog : public QDialog {
@@ -46,6 +47,7 @@ private:
     QLineEdit* folder_ = nullptr;
     QComboBox* weightRanges_ = nullptr;
     QComboBox* activationRanges_ = nullptr;
+    QComboBox* format_ = nullptr;
     QSpinBox* bits_ = nullptr;
     QSpinBox* clips_ = nullptr;
     QCheckBox* evaluate_ = nullptr;

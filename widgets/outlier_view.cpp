@@ -73,6 +73,11 @@ void OutlierView::setSelectedLayer(int layer) {
     replotLater();
 }
 
+QString OutlierView::exportCaption() const {
+    const QString line = joinCaption({context().model, speaker_.isEmpty() ? QString() : tr("speaker %1").arg(speaker_)});
+    return subtitle().isEmpty() ? line : line + QLatin1Char('\n') + subtitle().section(QStringLiteral(" · "), 1);
+}
+
 void OutlierView::rebuild() {
     QCustomPlot* p = plot();
     const int n = int(names_.size());

@@ -28,6 +28,8 @@ public:
     bool normalized() const;
     void setNormalized(bool on);
 
+    QString exportCaption() const override;
+
 private:
     void rebuild();
 

@@ -138,6 +138,7 @@ void setLayerTicks(QCPAxis* axis, const QStringList& shortNames, int maxLabels) 
     axis->setTicker(ticker);
     axis->setTickLabelRotation(n > 8 ? 60 : 0);
     axis->setSubTicks(false);
+    axis->grid()->setZeroLinePen(Qt::NoPen);  // layer 0 is no origin: no line through its bar
     axis->setRange(-0.7, std::max(0, n - 1) + 0.7);
 }
 

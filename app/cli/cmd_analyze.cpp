@@ -10,11 +10,16 @@
 
 namespace qs::cli {
 
+OptionSpec analyzeOptions() {
+    OptionSpec spec;
+    spec.values = {"model", "audio", "out", "max-clips", "threads", "window-seconds", "raw-rate",
+                   "raw-channels", "distance-clips", "distance-bits"};
+    spec.repeatable = {"speaker"};
+    return spec;
+}
+
 int runAnalyze(const std::vector<std::string>& argv) {
-    const Args args(argv, {{"model", "audio", "out", "max-clips", "threads", "window-seconds", "raw-rate",
-                            "raw-channels", "distance-clips", "distance-bits"},
-                           {"speaker"},
-                           {}});
+    const Args args(argv, analyzeOptions());
     const std::string modelPath = args.required("model");
     const std::string audioDir = args.required("audio");
     const std::string out = args.required("out");

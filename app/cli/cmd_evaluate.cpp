@@ -10,6 +10,7 @@
 #include "core/base/errors.h"
 #include "core/engine/engine.h"
 #include "core/evaluation/evaluation.h"
+#include "core/evaluation/trn_files.h"
 #include "core/export/export_report.h"
 #include "core/base/json_io.h"
 
@@ -53,11 +54,16 @@ std::string summary(const EvaluationScores& s, bool transcripts) {
 
 }  // namespace
 
+OptionSpec evaluateOptions() {
+    OptionSpec spec;
+    spec.values = {"model", "quantized", "audio", "out", "max-clips", "threads", "window-seconds", "raw-rate",
+                   "raw-channels", "trn"};
+    spec.repeatable = {"speaker"};
+    return spec;
+}
+
 int runEvaluate(const std::vector<std::string>& argv) {
-    const Args args(argv, {{"model", "quantized", "audio", "out", "max-clips", "threads", "window-seconds", "raw-rate",
-                            "raw-channels"},
-                           {"speaker"},
-                           {}});
+    const Args args(argv, evaluateOptions());
     const std::string modelPath = args.required("model");
     const std::string quantizedArg = args.required("quantized");
     const std::string audioDir = args.required("audio");
@@ -69,6 +75,10 @@ int runEvaluate(const std::vector<std::string>& argv) {
     const std::string quantizedPath = quantizedModelPath(quantizedArg);
 
     checkWritable(out);
+    std::error_code ec;
+    if (args.has("trn") && std::filesystem::exists(args.required("trn"), ec) &&
+        !std::filesystem::is_directory(args.required("trn"), ec))
+        throw InputError("--trn: " + args.required("trn") + " is a file; it names the folder for the trn files");
     // Ctrl-C is a cancel request from here on, also while the models load and the folder is scanned.
     ProgressPrinter printer("evaluate");
     const Engine& e = engine();
@@ -77,6 +87,8 @@ int runEvaluate(const std::vector<std::string>& argv) {
     const SpeechModel& floatModel = *floatLoaded;
     const SpeechModel& quantized = *quantizedLoaded;
     checkModelsMatch(floatModel.info(), quantized.info());
+    if (args.has("trn") && floatModel.info().labels.empty())
+        throw InputError("--trn: " + modelPath + " has no CTC labels (model.json \"labels\"), so there are no transcripts");
     const AudioCorpus corpus = scanCorpus(args, audioDir, floatModel.info(), maxClips);
 
     std::size_t clips = 0;
@@ -89,6 +101,12 @@ int runEvaluate(const std::vector<std::string>& argv) {
     const Evaluation evaluation = e.evaluate(floatModel, quantized, corpus, options, printer.callback());
     printer.finish();
     saveEvaluation(out, evaluation);
+    if (args.has("trn")) {
+        const TrnFiles trn = writeTrnFiles(args.required("trn"), evaluation);
+        std::fprintf(stderr, "evaluate: wrote %d utterances to %s%s, %s\n", trn.utterances,
+                     trn.reference.empty() ? "" : (trn.reference + ", ").c_str(), trn.floatHypotheses.c_str(),
+                     trn.quantizedHypotheses.c_str());
+    }
 
     for (const auto& s : evaluation.skipped) std::fprintf(stderr, "skipped %s: %s\n", s.path.c_str(), s.reason.c_str());
     for (const auto& s : evaluation.speakers) std::fprintf(stderr, "%s\n", summary(s, evaluation.transcripts).c_str());
@@ -98,7 +116,6 @@ int runEvaluate(const std::vector<std::string>& argv) {
                  evaluation.all.seconds, evaluation.elapsedSeconds, evaluation.threads);
     // An export folder's report.csv gets the measured WER/CER, SQNR and KL.
     const std::filesystem::path report = std::filesystem::path(quantizedArg) / "report.csv";
-    std::error_code ec;
     if (std::filesystem::is_directory(quantizedArg, ec) && std::filesystem::is_regular_file(report, ec)) {
         updateReportCsv(report.string(), evaluationFields(evaluation));
         std::fprintf(stderr, "evaluate: added the measures to %s\n", report.string().c_str());

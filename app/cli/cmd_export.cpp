@@ -10,28 +10,44 @@
 
 namespace qs::cli {
 
+OptionSpec exportOptions() {
+    OptionSpec spec;
+    spec.values = {"model", "analysis", "allocation", "out", "audio", "activation-bits", "calibration-clips",
+                   "threads", "weight-calibration", "weight-granularity", "weight-group-size", "clip-candidates",
+                   "activation-calibration", "activation-percentile", "activation-groups", "outlier-ratio", "format"};
+    spec.switches = {"activation-groups-all"};
+    spec.choices = {{"format", {"torchscript", "onnx"}},
+                    {"weight-calibration", {"mse", "cosine", "minmax"}},
+                    {"weight-granularity", {"channel", "tensor", "group"}},
+                    {"activation-calibration", {"mse", "percentile", "minmax"}}};
+    return spec;
+}
+
 int runExport(const std::vector<std::string>& argv) {
-    const Args args(argv, {{"model", "analysis", "allocation", "out", "audio", "activation-bits", "calibration-clips",
-                            "threads", "weight-calibration", "weight-granularity", "weight-group-size", "clip-candidates",
-                            "activation-calibration", "activation-percentile", "activation-groups", "outlier-ratio"},
-                           {},
-                           {"activation-groups-all"}});
+    const Args args(argv, exportOptions());
     const std::string out = args.required("out");
     ProgressPrinter printer("export");
     const Engine& e = engine();
     const std::shared_ptr<const SpeechModel> loaded = e.loadModel(args.required("model"));
     const SpeechModel& model = *loaded;
-    const Analysis analysis = loadAnalysis(args.required("analysis"));
-    const Allocation allocation = loadAllocation(args.required("allocation"));
+    const std::string analysisPath = args.required("analysis"), allocationPath = args.required("allocation");
+    const Analysis analysis = loadAnalysis(analysisPath);
+    const Allocation allocation = loadAllocation(allocationPath);
+    // Files from another model (or hand-edited layers) are one line here, not a wrong export.
+    checkSameModel(analysis, model.info(), analysisPath);
+    if (!sameLayers(allocation, analysis))
+        throw InputError(allocationPath + " does not belong to " + analysisPath +
+                         ": its layers differ (made from another model?)");
 
     ExportOptions options;
     options.activationBits = args.getInt("activation-bits", options.activationBits);
     options.calibrationClips = args.getInt("calibration-clips", options.calibrationClips);
     options.threads = args.getInt("threads", 0);
+    options.onnx = args.choice("format", "torchscript") == "onnx";
     WeightCalibrationOptions& w = options.weights;
-    w.method = parseWeightRange(args.choice("weight-calibration", {"minmax", "mse", "cosine"}, weightRangeName(w.method)));
+    w.method = parseWeightRange(args.choice("weight-calibration", weightRangeName(w.method)));
     const std::string granularity =
-        args.choice("weight-granularity", {"channel", "tensor", "group"}, "channel");
+        args.choice("weight-granularity", "channel");
     w.granularity = parseGranularity("per_" + granularity);
     w.groupSize = args.getInt("weight-group-size", int(w.groupSize));
     if (w.groupSize < 1) throw InputError("--weight-group-size must be 1 or more");
@@ -40,7 +56,7 @@ int runExport(const std::vector<std::string>& argv) {
 
     ActivationCalibrationOptions& a = options.activations;
     a.method = parseActivationRange(
-        args.choice("activation-calibration", {"mse", "percentile", "minmax"}, activationRangeName(a.method)));
+        args.choice("activation-calibration", activationRangeName(a.method)));
     a.percentile = args.getDouble("activation-percentile", a.percentile);
     a.groups = args.getInt("activation-groups", a.groups);
     a.outlierRatio = args.getDouble("outlier-ratio", a.outlierRatio);
@@ -64,6 +80,11 @@ int runExport(const std::vector<std::string>& argv) {
                  "scales/header, %d calibration clips, %d layer inputs per embedding group\n",
                  out.c_str(), quantized, s.layers.size(), s.sizeModelMb, s.packedMb, s.overheadMb, s.calibrationClips,
                  s.groupedLayers);
+    if (s.onnx.written)
+        std::fprintf(stderr,
+                     "model.onnx %.3f MB (opset %d): %d INT4, %d INT8, %d INT16 weight layers; graph structure %.3f MB\n",
+                     double(s.onnx.fileBytes) / (1024.0 * 1024.0), s.onnx.opset, s.onnx.int4Layers, s.onnx.int8Layers,
+                     s.onnx.int16Layers, double(s.onnx.structureBytes) / (1024.0 * 1024.0));
     return 0;
 }
 

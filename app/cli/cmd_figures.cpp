@@ -21,11 +21,18 @@ namespace qs::cli {
 
 namespace fs = std::filesystem;
 
+OptionSpec figuresOptions() {
+    OptionSpec spec;
+    spec.values = {"analysis", "allocation", "format", "out", "width", "height", "dpi"};
+    spec.choices = {{"format", {"png", "pdf"}}};
+    return spec;
+}
+
 int runFigures(const std::vector<std::string>& argv) {
-    const Args args(argv, {{"analysis", "allocation", "format", "out", "width", "height", "dpi"}, {}, {}});
+    const Args args(argv, figuresOptions());
     const std::string analysisPath = args.required("analysis");
     const std::string out = args.required("out");
-    const std::string format = args.choice("format", {"png", "pdf"}, "png");
+    const std::string format = args.choice("format", "png");
     const int width = args.getInt("width", 1200), height = args.getInt("height", 600), dpi = args.getInt("dpi", 150);
     if (width < 50 || height < 50) throw InputError("--width and --height must be 50 or more");
     if (dpi < 30) throw InputError("--dpi must be 30 or more");

@@ -13,9 +13,17 @@
 
 namespace qs::cli {
 
+OptionSpec fleetReportOptions() {
+    OptionSpec spec;
+    spec.values = {"root", "out", "format", "width", "height", "dpi"};
+    spec.switches = {"failed-indices", "no-figure"};
+    spec.choices = {{"format", {"png", "pdf"}}};
+    return spec;
+}
+
 int runFleetReport(const std::vector<std::string>& argv) {
     namespace fs = std::filesystem;
-    const Args args(argv, {{"root", "out", "format", "width", "height", "dpi"}, {}, {"failed-indices", "no-figure"}});
+    const Args args(argv, fleetReportOptions());
     const std::string root = args.required("root");
     const std::vector<FleetRow> rows = readFleet(root);
     if (args.has("failed-indices")) {
@@ -24,7 +32,7 @@ int runFleetReport(const std::vector<std::string>& argv) {
         return 0;
     }
     const std::string out = args.required("out");
-    const std::string format = args.choice("format", {"png", "pdf"}, "png");
+    const std::string format = args.choice("format", "png");
     std::error_code ec;
     fs::create_directories(out, ec);
     if (ec) throw InputError("cannot create the folder " + out + ": " + ec.message());

@@ -1,62 +1,86 @@
 // quantscope-cli: the headless face of quantscope. Argument parsing over core calls; every error
 // becomes one line on stderr and a non-zero exit code.
+#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <string>
 #include <vector>
 
 #include "app/cli/commands.h"
+#include "app/cli/completion.h"
 #include "core/base/errors.h"
+#include "core/base/version.h"
 
 namespace {
 
 const char* kUsage =
-    "usage: quantscope-cli <command> [options]\n"
+    "Usage: quantscope-cli <command> [options]\n"
+    "       quantscope-cli --version\n"
     "\n"
-    "commands:\n"
+    "Commands:\n"
     "  analyze   --model M.pt --audio DIR [--speaker NAME ...] [--max-clips N] [--threads N]\n"
     "            [--window-seconds S] [--raw-rate HZ] [--raw-channels N]\n"
     "            [--distance-clips N [--distance-bits B]] --out analysis.json\n"
     "  allocate  --analysis analysis.json --target-mb X\n"
     "            [--metric median|mean|max|abs_max|std|var|kl|l1|l2|cosine|sqnr]\n"
-    "            [--order descending|ascending] [--min-bits N] [--speaker NAME] --out allocation.json\n"
-    "  evaluate  --model M.pt --quantized DIR|Q.pt --audio DIR [--speaker NAME ...] [--max-clips N] [--threads N] --out evaluation.json\n"
+    "            [--order descending|ascending] [--min-bits N] [--speaker NAME]\n"
+    "            [--fit-files [--weight-granularity channel|tensor|group] [--weight-group-size N]]\n"
+    "            --out allocation.json\n"
+    "  evaluate  --model M.pt --quantized DIR|Q.pt --audio DIR [--speaker NAME ...] [--max-clips N] [--threads N]\n"
+    "            [--window-seconds S] [--raw-rate HZ] [--raw-channels N] [--trn DIR] --out evaluation.json\n"
     "  export    --model M.pt --analysis analysis.json --allocation allocation.json --out DIR\n"
     "            [--audio DIR] [--calibration-clips N] [--threads N]\n"
     "            [--weight-calibration mse|cosine|minmax] [--weight-granularity channel|tensor|group]\n"
     "            [--weight-group-size N] [--clip-candidates N] [--activation-bits N]\n"
     "            [--activation-calibration mse|percentile|minmax] [--activation-percentile P]\n"
     "            [--activation-groups K] [--outlier-ratio R] [--activation-groups-all]\n"
+    "            [--format torchscript|onnx]\n"
     "  figures   --analysis analysis.json [--allocation allocation.json] [--format png|pdf]\n"
     "            [--width W] [--height H] [--dpi N] --out DIR\n"
     "  fleet-report --root DIR --out DIR [--format png|pdf] [--no-figure]\n"
-    "  fleet-report --root DIR --failed-indices\n";
+    "  fleet-report --root DIR --failed-indices\n"
+    "\n"
+    "Output files are written atomically. Exit status 0 on success; otherwise one line on stderr and\n"
+    "a non-zero status (130 after Ctrl-C, which leaves no partial file).\n";
 
-struct Command {
-    const char* name;
-    int (*run)(const std::vector<std::string>&);
-};
+using qs::cli::Command;
 
 const Command kCommands[] = {
-    {"analyze", qs::cli::runAnalyze},
-    {"allocate", qs::cli::runAllocate},
-    {"evaluate", qs::cli::runEvaluate},
-    {"export", qs::cli::runExport},
-    {"figures", qs::cli::runFigures},
-    {"fleet-report", qs::cli::runFleetReport},
+    {"analyze", qs::cli::runAnalyze, qs::cli::analyzeOptions},
+    {"allocate", qs::cli::runAllocate, qs::cli::allocateOptions},
+    {"evaluate", qs::cli::runEvaluate, qs::cli::evaluateOptions},
+    {"export", qs::cli::runExport, qs::cli::exportOptions},
+    {"figures", qs::cli::runFigures, qs::cli::figuresOptions},
+    {"fleet-report", qs::cli::runFleetReport, qs::cli::fleetReportOptions},
 };
 
 }  // namespace
 
 int main(int argc, char** argv) {
+    // Past a file-size limit (ulimit -f) a write then fails with EFBIG, which the writers report and
+    // clean up after, instead of the signal killing the process mid-file.
+    std::signal(SIGXFSZ, SIG_IGN);
     if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
         std::fputs(kUsage, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
     const std::string name = argv[1];
     const std::vector<std::string> args(argv + 2, argv + argc);
+    if (name == "--version") {
+        std::printf("quantscope-cli %s\n", qs::versionText().c_str());
+        return 0;
+    }
+    if (name == "--complete") {  // for the bash completion script, not listed in the usage
+        for (const std::string& c : qs::cli::completions({std::begin(kCommands), std::end(kCommands)}, args))
+            std::printf("%s\n", c.c_str());
+        return 0;
+    }
     for (const Command& c : kCommands) {
         if (name != c.name) continue;
+        if (!args.empty() && (args.back() == "--help" || args.back() == "-h")) {  // "quantscope-cli allocate --help"
+            std::fputs(kUsage, stdout);
+            return 0;
+        }
         try {
             return c.run(args);
         } catch (const qs::Cancelled&) {

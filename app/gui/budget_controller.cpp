@@ -17,6 +17,7 @@ AllocationSettings BudgetController::allocationSettings() const {
     s.order = settings_.order;
     s.minBits = settings_.minBits;
     if (analysis_ && settings_.include.size() == analysis_->layers.size()) s.include = settings_.include;
+    if (analysis_ && settings_.fitFiles) s.fitFiles = std::make_shared<FileSizeModel>(FileSizeModel::forAnalysis(*analysis_, {}));
     return s;
 }
 

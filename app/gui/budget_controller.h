@@ -23,6 +23,7 @@ struct BudgetSettings {
     int minBits = kDefaultMinBits;
     std::vector<bool> include;            // empty: every layer
     std::string speaker = kAllSpeakers;   // whose allocation is the primary one
+    bool fitFiles = false;                // budget the export files (AllocationSettings::fitFiles)
 };
 
 class BudgetController : public QObject {

@@ -10,6 +10,7 @@
 #include "app/gui/background_job.h"
 #include "core/engine/engine.h"
 #include "core/evaluation/evaluation.h"
+#include "core/evaluation/trn_files.h"
 #include "core/export/export_report.h"
 #include "core/export/quantized_export.h"
 
@@ -62,6 +63,7 @@ void evaluateExport(const SpeechModel& model, const AudioCorpus& corpus, int thr
     options.threads = threads;
     const Evaluation e = engine().evaluate(model, *quantized, corpus, options, progress);
     saveEvaluation(dir + "/evaluation.json", e);
+    if (e.transcripts) writeTrnFiles(dir, e);  // reference.trn, float.trn, quantized.trn for sclite
     updateReportCsv(dir + "/report.csv", evaluationFields(e));
     r.evaluated = true;
     r.evaluatedClips = e.all.clips;
@@ -128,6 +130,7 @@ bool ExportController::start(const ExportRequest& request) {
     const std::string outDir = request.outDir.toStdString();
     options.activationBits = request.activationBits;
     options.calibrationClips = request.calibrationClips;
+    options.onnx = request.onnx;
     options.threads = request.threads;
 
     const bool evaluateAfter = request.evaluate;

@@ -33,6 +33,7 @@ struct ExportRequest {
     int calibrationClips = 8;  // per speaker
     int threads = 0;           // 0: every core
     QString weightCalibration = QStringLiteral("mse");      // core's names: mse, cosine, minmax
+    bool onnx = false;                                      // also model.onnx (ExportOptions::onnx)
     QString activationCalibration = QStringLiteral("mse");  // mse, percentile, minmax
     bool evaluate = true;  // then evaluate it against the float model on the calibration audio (all its clips)
 };

@@ -144,6 +144,7 @@ private:
     void refreshComparison();
     void refreshLayerStats();
     void refreshModelSummary();
+    void refreshFigureContext();  // what the figures show, for the captions of exported figures
     void refreshAudioStatus();  // the analysed speakers of the analysis on show
     void onSpeakerFinished(std::shared_ptr<const Analysis> partial, const QString& speaker);
     // Puts an analysis on show (partial: the results so far of the running one); targetMb > 0

@@ -337,6 +337,7 @@ void MainWindow::restoreWindowSettings() {
         settings.value(QStringLiteral("modelExport/calibrationClips"), modelExport_.calibrationClips).toInt();
     modelExport_.weightCalibration =
         settings.value(QStringLiteral("modelExport/weightCalibration"), modelExport_.weightCalibration).toString();
+    modelExport_.onnx = settings.value(QStringLiteral("modelExport/onnx"), modelExport_.onnx).toBool();
     modelExport_.activationCalibration =
         settings.value(QStringLiteral("modelExport/activationCalibration"), modelExport_.activationCalibration).toString();
     modelExport_.evaluate = settings.value(QStringLiteral("modelExport/evaluate"), modelExport_.evaluate).toBool();
@@ -358,6 +359,7 @@ void MainWindow::saveWindowSettings() {
     settings.setValue(QStringLiteral("modelExport/activationBits"), modelExport_.activationBits);
     settings.setValue(QStringLiteral("modelExport/calibrationClips"), modelExport_.calibrationClips);
     settings.setValue(QStringLiteral("modelExport/weightCalibration"), modelExport_.weightCalibration);
+    settings.setValue(QStringLiteral("modelExport/onnx"), modelExport_.onnx);
     settings.setValue(QStringLiteral("modelExport/activationCalibration"), modelExport_.activationCalibration);
     settings.setValue(QStringLiteral("modelExport/evaluate"), modelExport_.evaluate);
 }

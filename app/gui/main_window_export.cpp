@@ -122,6 +122,7 @@ bool MainWindow::exportModelTo(const ModelExportSettings& settings, QString* err
     request.activationBits = settings.activationBits;
     request.calibrationClips = settings.calibrationClips;
     request.weightCalibration = settings.weightCalibration;
+    request.onnx = settings.onnx;
     request.activationCalibration = settings.activationCalibration;
     request.evaluate = settings.evaluate;
     modelExport_ = settings;

@@ -35,6 +35,11 @@ void checkTarget(double targetMb) {
 
 bool included(const AllocationSettings& s, std::size_t i) { return s.include.empty() || s.include[i]; }
 
+// The size a target is compared with: myQASR's size model, or the export files' with --fit-files.
+double comparedSizeMb(const SizeModel& size, const AllocationSettings& s, const std::vector<int>& bits) {
+    return s.fitFiles ? s.fitFiles->sizeMb(bits) : size.sizeMb(bits);
+}
+
 // Included layers in the order they lose bits. stable_sort keeps network order among equal scores.
 std::vector<int> bitOrder(const std::vector<double>& scores, const AllocationSettings& settings) {
     std::vector<int> order;
@@ -84,7 +89,7 @@ std::vector<int> allocate(const SizeModel& size, const std::vector<double>& scor
     checkArguments(size, scores, settings);
     checkTarget(targetMb);
     std::vector<int> bits(size.layerCount(), kFloatBits);
-    if (size.sizeMb(bits) < targetMb) return bits;
+    if (comparedSizeMb(size, settings, bits) < targetMb) return bits;
 
     const std::vector<int> order = bitOrder(scores, settings);
     for (;;) {
@@ -93,11 +98,12 @@ std::vector<int> allocate(const SizeModel& size, const std::vector<double>& scor
             if (bits[layer] <= settings.minBits) continue;
             --bits[layer];
             tookABit = true;
-            if (size.sizeMb(bits) < targetMb) return bits;
+            if (comparedSizeMb(size, settings, bits) < targetMb) return bits;
         }
         if (!tookABit) break;  // every included layer sits at the floor
     }
-    throw BudgetError(unreachableTargetMessage(targetMb, size.sizeMb(bits), settings.minBits, !order.empty()));
+    throw BudgetError(unreachableTargetMessage(targetMb, comparedSizeMb(size, settings, bits), settings.minBits,
+                                               !order.empty()));
 }
 
 BudgetCurve BudgetCurve::build(const SizeModel& size, const std::vector<double>& scores,
@@ -115,6 +121,10 @@ BudgetCurve BudgetCurve::build(const SizeModel& size, const std::vector<double>&
     c.sizeBits_[0] = size.floatBits();
     for (std::size_t k = 1; k <= steps; ++k)
         c.sizeBits_[k] = c.sizeBits_[k - 1] - size.layerParams(std::size_t(c.order_[(k - 1) % n]));
+    if (settings.fitFiles) {  // the same states, measured as files (non-increasing, with plateaus)
+        if (settings.fitFiles->layerCount() != c.layers_) throw InputError("the file size model is for another model");
+        for (std::size_t k = 0; k <= steps; ++k) c.sizeBits_[k] = settings.fitFiles->sizeBits(c.bitsAt(int(k)));
+    }
     return c;
 }
 
@@ -187,6 +197,11 @@ Allocation describeAllocation(const Analysis& a, const AllocationRequest& reques
     for (std::size_t i = 0; i < a.layers.size(); ++i)
         out.layers.push_back({a.layers[i].info.name, a.layers[i].info.params, scores[i], bits[i],
                               included(request.settings, i)});
+    if (request.settings.fitFiles) {
+        out.fitFiles = true;
+        out.fileSize = request.settings.fitFiles->options();
+        out.filesMb = request.settings.fitFiles->sizeMb(bits);
+    }
     return out;
 }
 

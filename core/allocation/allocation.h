@@ -11,11 +11,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "core/stats/analysis.h"
 #include "core/allocation/sensitivity.h"
+#include "core/allocation/file_size.h"
 #include "core/allocation/size_model.h"
 
 namespace qs {
@@ -32,6 +34,9 @@ struct AllocationSettings {
     Order order = Order::Descending;
     int minBits = kDefaultMinBits;  // 1..31
     std::vector<bool> include;      // per layer; empty means every layer. Excluded layers stay at 32.
+    // "The budget is a promise" (allocate --fit-files): the same chain of states, but the target is
+    // compared with the export files' size (file_size.h) instead of myQASR's size model.
+    std::shared_ptr<const FileSizeModel> fitFiles;
 };
 
 // The literal Algorithm 1: passes over the ordered included layers, one bit at a time, recomputing
@@ -103,6 +108,9 @@ struct Allocation {
     double averageBits = kFloatBits;     // parameter-weighted over the quantizable layers
     double compressionRatio = 1.0;       // float size / size
     std::vector<LayerBits> layers;       // network order
+    bool fitFiles = false;               // allocated for the export files' size (filesMb < targetMb)
+    FileSizeOptions fileSize;            // the granularity it was counted at
+    double filesMb = 0.0;                // the files' size bound (fitFiles only); sizeMb stays myQASR's
 
     std::vector<int> bits() const;
 };

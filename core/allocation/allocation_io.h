@@ -6,13 +6,18 @@
 #include <string>
 
 #include "core/allocation/allocation.h"
+#include "core/base/json_fields.h"
 
 namespace qs {
 
+// With `written_by` {program, version, commit} (core/base/version.h), which readers do not need.
 nlohmann::json toJson(const Allocation& a);
-// Throws InputError on a missing or mistyped field. Optional fields (min_bits, float_size_mb,
-// average_bits, compression_ratio, per layer params, score, included) fall back to defaults.
+// Throws InputError naming the field on a missing, mistyped or impossible value (bits outside 1..32,
+// a repeated layer, an excluded layer below 32 bits, an unknown metric). Optional fields (min_bits,
+// float_size_mb, average_bits, compression_ratio, per layer params, score, included) fall back to
+// defaults.
 Allocation allocationFromJson(const nlohmann::json& j);
+Allocation allocationFromJson(const JsonField& j);
 
 void saveAllocation(const std::string& path, const Allocation& a);  // atomic
 Allocation loadAllocation(const std::string& path);                  // throws InputError naming the file

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -71,18 +72,58 @@ struct SndfileCloser {
 };
 using SndfilePtr = std::unique_ptr<SNDFILE, SndfileCloser>;
 
-// Opens path for reading. Headerless .raw files need their layout in SF_INFO before sf_open; every
-// other format describes itself. Returns null (and libsndfile's reason in *error) on failure.
+// A headerless .raw file's layout, which libsndfile needs in SF_INFO before opening.
+void rawLayout(const CorpusOptions& options, SF_INFO& info) {
+    info.format = SF_FORMAT_RAW | SF_FORMAT_PCM_16 | SF_ENDIAN_LITTLE;
+    info.samplerate = options.rawRate;
+    info.channels = options.rawChannels;
+}
+
+// Opens path for reading. Every format but .raw describes itself. Returns null (and libsndfile's
+// reason in *error) on failure.
 SndfilePtr openAudio(const std::string& path, const CorpusOptions& options, SF_INFO& info, std::string* error) {
     info = SF_INFO{};
-    if (extensionOf(path) == "raw") {
-        info.format = SF_FORMAT_RAW | SF_FORMAT_PCM_16 | SF_ENDIAN_LITTLE;
-        info.samplerate = options.rawRate;
-        info.channels = options.rawChannels;
-    }
+    if (extensionOf(path) == "raw") rawLayout(options, info);
     SndfilePtr file(sf_open(path.c_str(), SFM_READ, &info));
     if (!file && error) *error = sf_strerror(nullptr);
     return file;
+}
+
+// libsndfile's virtual I/O over a buffer in memory (as libsndfile's own fuzz harness reads).
+struct MemoryFile {
+    const unsigned char* data = nullptr;
+    sf_count_t size = 0;
+    sf_count_t pos = 0;
+
+    static MemoryFile& of(void* user) { return *static_cast<MemoryFile*>(user); }
+    static sf_count_t length(void* user) { return of(user).size; }
+    static sf_count_t seek(sf_count_t offset, int whence, void* user) {
+        MemoryFile& m = of(user);
+        const sf_count_t base = whence == SEEK_CUR ? m.pos : whence == SEEK_END ? m.size : 0;
+        if ((whence != SEEK_SET && whence != SEEK_CUR && whence != SEEK_END) || offset < -base ||
+            offset > m.size - base)
+            return -1;
+        m.pos = base + offset;
+        return m.pos;
+    }
+    static sf_count_t read(void* ptr, sf_count_t count, void* user) {
+        MemoryFile& m = of(user);
+        const sf_count_t n = std::max<sf_count_t>(0, std::min(count, m.size - m.pos));
+        if (n > 0) std::memcpy(ptr, m.data + m.pos, std::size_t(n));
+        m.pos += n;
+        return n;
+    }
+    static sf_count_t write(const void*, sf_count_t, void*) { return 0; }
+    static sf_count_t tell(void* user) { return of(user).pos; }
+};
+
+// What is wrong with an opened file's layout for decoding, or an empty string.
+std::string layoutProblem(const SF_INFO& info) {
+    if (info.samplerate <= 0 || info.channels <= 0)
+        return "invalid header (" + std::to_string(info.samplerate) + " Hz, " + std::to_string(info.channels) +
+               " channels)";
+    if (info.frames <= 0) return "empty (0 frames)";
+    return {};
 }
 
 // The readable layout of one file, or why it cannot be used.
@@ -109,10 +150,7 @@ Probe probe(const fs::path& path, const CorpusOptions& options) {
     p.frames = info.frames;
     p.rate = info.samplerate;
     p.channels = info.channels;
-    if (p.rate <= 0 || p.channels <= 0)
-        p.problem = "invalid header (" + std::to_string(p.rate) + " Hz, " + std::to_string(p.channels) + " channels)";
-    else if (p.frames <= 0)
-        p.problem = "empty (0 frames)";
+    p.problem = layoutProblem(info);
     return p;
 }
 
@@ -179,7 +217,53 @@ void normalizeInPlace(std::vector<float>& x) {
     for (float& v : x) v = float((v - mean) * scale);
 }
 
+// Frames [start, start + frames) of an opened file, mixed to mono (channel mean), resampled to
+// options.targetRate and normalized if asked. Reads in blocks of at most 64 Ki samples, so memory
+// follows the data actually decoded, not a header's claim. Samples must be finite.
+std::vector<float> decodeFrames(SNDFILE* file, const SF_INFO& info, std::int64_t start, std::int64_t frames,
+                                const CorpusOptions& options, const std::string& name) {
+    if (start > 0 && sf_seek(file, start, SEEK_SET) < 0)
+        throw AudioError("cannot seek in " + name + ": " + sf_strerror(file));
+    const int channels = info.channels;
+    const std::int64_t block = std::max<std::int64_t>(1, (std::int64_t(1) << 16) / channels);
+    std::vector<float> interleaved(std::size_t(std::min(block, frames)) * std::size_t(channels));
+    std::vector<float> mono;
+    mono.reserve(std::size_t(std::min<std::int64_t>(frames, std::int64_t(1) << 22)));
+    for (std::int64_t done = 0; done < frames;) {
+        const sf_count_t want = std::min(block, frames - done);
+        const sf_count_t read = sf_readf_float(file, interleaved.data(), want);
+        if (read != want)
+            throw AudioError("cannot decode " + name + ": read " + std::to_string(done + std::max<sf_count_t>(read, 0)) +
+                             " of " + std::to_string(frames) + " frames (" + sf_strerror(file) + ")");
+        for (sf_count_t i = 0; i < read; ++i) {
+            float sum = 0.0f;
+            for (int c = 0; c < channels; ++c) sum += interleaved[std::size_t(i) * std::size_t(channels) + std::size_t(c)];
+            if (!std::isfinite(sum))
+                throw AudioError(name + " holds a NaN or infinite sample at frame " + std::to_string(start + done + i));
+            mono.push_back(sum / float(channels));
+        }
+        done += read;
+    }
+    if (info.samplerate != options.targetRate) mono = resample(mono, info.samplerate, options.targetRate, name);
+    if (options.normalize) normalizeInPlace(mono);
+    return mono;
+}
+
 }  // namespace
+
+std::vector<float> decodeAudioMemory(const std::string& name, const void* data, std::size_t size,
+                                     const CorpusOptions& options, bool raw) {
+    if (size == 0) throw AudioError(name + " is empty (0 bytes)");
+    MemoryFile memory{static_cast<const unsigned char*>(data), sf_count_t(size), 0};
+    SF_VIRTUAL_IO io{MemoryFile::length, MemoryFile::seek, MemoryFile::read, MemoryFile::write, MemoryFile::tell};
+    SF_INFO info{};
+    if (raw) rawLayout(options, info);
+    SndfilePtr file(sf_open_virtual(&io, SFM_READ, &info, &memory));
+    if (!file) throw AudioError(name + " is not an audio file libsndfile can read: " + sf_strerror(nullptr));
+    if (const std::string problem = layoutProblem(info); !problem.empty()) throw AudioError(name + ": " + problem);
+    const std::int64_t frames = std::min<std::int64_t>(info.frames, windowFrames(options.windowSeconds, info.samplerate, info.frames));
+    return decodeFrames(file.get(), info, 0, frames, options, name);
+}
 
 AudioCorpus AudioCorpus::scan(const std::string& dir, const CorpusOptions& options) {
     const fs::path root(dir);
@@ -282,27 +366,7 @@ std::vector<float> AudioCorpus::load(const Clip& clip) const {
     if (!file) throw AudioError("cannot open " + clip.path + ": " + error);
     if (clip.frames <= 0 || clip.startFrame < 0 || clip.startFrame + clip.frames > info.frames)
         throw AudioError(clip.path + " changed since it was scanned (clip " + clip.id + " is out of range)");
-    if (clip.startFrame > 0 && sf_seek(file.get(), clip.startFrame, SEEK_SET) < 0)
-        throw AudioError("cannot seek in " + clip.path + ": " + sf_strerror(file.get()));
-
-    const int channels = info.channels;
-    std::vector<float> interleaved(std::size_t(clip.frames) * std::size_t(channels));
-    const sf_count_t read = sf_readf_float(file.get(), interleaved.data(), clip.frames);
-    if (read != clip.frames)
-        throw AudioError("cannot decode " + clip.path + ": read " + std::to_string(read) + " of " +
-                         std::to_string(clip.frames) + " frames (" + sf_strerror(file.get()) + ")");
-
-    std::vector<float> mono(std::size_t(clip.frames));
-    for (std::size_t i = 0; i < mono.size(); ++i) {
-        float sum = 0.0f;
-        for (int c = 0; c < channels; ++c) sum += interleaved[i * channels + c];
-        mono[i] = sum / float(channels);
-    }
-
-    if (info.samplerate != options_.targetRate)
-        mono = resample(mono, info.samplerate, options_.targetRate, clip.path);
-    if (options_.normalize) normalizeInPlace(mono);
-    return mono;
+    return decodeFrames(file.get(), info, clip.startFrame, clip.frames, options_, clip.path);
 }
 
 }  // namespace qs

@@ -48,6 +48,14 @@ struct SkippedFile {
 // Workers finish clips in any order: sorts by path (stable) so lists come out the same every run.
 void sortSkipped(std::vector<SkippedFile>& skipped);
 
+// Decodes a recording held in memory as AudioCorpus::load decodes a clip: its first window of
+// options.windowSeconds (all of it when that is <= 0), mixed to mono, resampled to
+// options.targetRate, normalized if asked. raw: headerless PCM laid out as options' raw fields say.
+// name stands for the file in messages. Throws AudioError on data libsndfile cannot read, an
+// invalid or empty header, a truncated file or a NaN sample. (The fuzz harnesses' entry point.)
+std::vector<float> decodeAudioMemory(const std::string& name, const void* data, std::size_t size,
+                                     const CorpusOptions& options, bool raw = false);
+
 class AudioCorpus {
 public:
     // Scans dir. Throws InputError when dir is missing, not a folder, or holds no readable audio
@@ -65,7 +73,8 @@ public:
     void limitClips(int n);
 
     // Decodes one clip: mono (channel mean), resampled to targetRate, normalized if asked.
-    // Throws AudioError with the file name when the data cannot be decoded.
+    // Throws AudioError with the file name when the data cannot be decoded or holds a NaN or
+    // infinite sample.
     std::vector<float> load(const Clip& clip) const;
 
 private:

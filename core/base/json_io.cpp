@@ -6,6 +6,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,22 +14,52 @@
 
 namespace qs {
 
+std::string writeFailureReason(int error) {
+    switch (error) {
+    case ENOSPC: return "the disk is full (" + std::string(std::strerror(error)) + ")";
+    case EDQUOT: return "the disk quota is used up (" + std::string(std::strerror(error)) + ")";
+    case EFBIG: return "the file-size limit was reached (" + std::string(std::strerror(error)) + ")";
+    case EROFS: return "the folder is on a read-only file system";
+    case EACCES:
+    case EPERM: return "the folder is not writable (" + std::string(std::strerror(error)) + ")";
+    default: return std::strerror(error);
+    }
+}
+
+namespace {
+
+// Writes all of text to fd; returns 0 or the errno of the failure.
+int writeAll(int fd, const std::string& text) {
+    const char* p = text.data();
+    std::size_t left = text.size();
+    while (left > 0) {
+        const ssize_t n = ::write(fd, p, left);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return errno;
+        }
+        p += n;
+        left -= std::size_t(n);
+    }
+    return 0;
+}
+
+}  // namespace
+
+// POSIX calls rather than a stream, so that the reason a write failed (a full disk, a file-size
+// limit) reaches the message; fsync before the rename, so the new file is complete on disk when it
+// replaces the old one. The temporary file is removed on any failure.
 void writeFileAtomic(const std::string& path, const std::string& text) {
     const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out) throw InputError("cannot write " + path + ": " + std::strerror(errno));
-        out << text;
-        out.flush();
-        if (!out) {
-            std::remove(tmp.c_str());
-            throw InputError("cannot write " + path + ": disk full or not writable");
-        }
-    }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-        const std::string why = std::strerror(errno);
-        std::remove(tmp.c_str());
-        throw InputError("cannot write " + path + ": " + why);
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0) throw InputError("cannot write " + path + ": " + writeFailureReason(errno));
+    int error = writeAll(fd, text);
+    if (error == 0 && ::fsync(fd) != 0 && errno != EINVAL) error = errno;  // EINVAL: a file system without fsync
+    if (::close(fd) != 0 && error == 0 && errno != EINTR) error = errno;
+    if (error == 0 && std::rename(tmp.c_str(), path.c_str()) != 0) error = errno;
+    if (error != 0) {
+        ::unlink(tmp.c_str());
+        throw InputError("cannot write " + path + ": " + writeFailureReason(error));
     }
 }
 
@@ -47,14 +78,21 @@ void writeJsonAtomic(const std::string& path, const nlohmann::json& j) {
     writeFileAtomic(path, j.dump(1) + "\n");
 }
 
+nlohmann::json parseJson(const std::string& text, const std::string& name) {
+    try {
+        return nlohmann::json::parse(text);
+    } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for 1e400
+        throw InputError(name + " is not valid JSON (" + std::string(e.what()) + ")");
+    }
+}
+
 nlohmann::json readJson(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw InputError("cannot open " + path + ": " + std::strerror(errno));
-    try {
-        return nlohmann::json::parse(in);
-    } catch (const nlohmann::json::parse_error& e) {
-        throw InputError(path + " is not valid JSON (" + std::string(e.what()) + ")");
-    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (!in && !in.eof()) throw InputError("cannot read " + path + ": " + std::strerror(errno));
+    return parseJson(text.str(), path);
 }
 
 }  // namespace qs

@@ -81,7 +81,8 @@ Evaluation evaluate(const SpeechModel& floatModel, const SpeechModel& quantized,
 // wer_vs_float, cer_vs_float, reference_clips, wer_float, cer_float, wer_quantized, cer_quantized}],
 // `all` {the same}, `clips` [{id, path, speaker, seconds, sqnr_db, kl, l1, l2, cosine,
 // float_transcript, quantized_transcript, reference, wer_vs_float, cer_vs_float, wer_float, cer_float,
-// wer_quantized, cer_quantized}], `skipped` [{path, reason}], `run` {threads, elapsed_seconds}.
+// wer_quantized, cer_quantized}], `skipped` [{path, reason}], `run` {threads, elapsed_seconds},
+// `written_by` {program, version, commit} (core/base/version.h).
 // Rates are fractions (0.083 = 8.3%); a measure that does not apply (no labels, no reference) is null.
 nlohmann::json toJson(const Evaluation& evaluation);
 

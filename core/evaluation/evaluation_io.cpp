@@ -4,6 +4,7 @@
 
 #include "core/base/errors.h"
 #include "core/base/json_io.h"
+#include "core/base/version.h"
 
 namespace qs {
 namespace {
@@ -96,6 +97,7 @@ nlohmann::json toJson(const Evaluation& e) {
     j["skipped"] = nlohmann::json::array();
     for (const SkippedFile& s : e.skipped) j["skipped"].push_back({{"path", s.path}, {"reason", s.reason}});
     j["run"] = {{"threads", e.threads}, {"elapsed_seconds", e.elapsedSeconds}};
+    j["written_by"] = writtenByJson();
     return j;
 }
 

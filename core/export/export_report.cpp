@@ -9,6 +9,7 @@
 #include "core/evaluation/evaluation.h"
 #include "core/base/json_io.h"
 #include "core/base/number_text.h"
+#include "core/base/version.h"
 
 namespace qs {
 namespace {
@@ -49,6 +50,8 @@ std::vector<std::string> parseRecord(const std::string& t, std::size_t& pos, boo
 std::string rate(const ErrorCounts& c) { return c.referenceLength > 0 ? numberText(c.rate(), "%.6f") : ""; }
 
 }  // namespace
+
+ReportRow versionFields() { return {{"quantscope_version", version()}, {"quantscope_commit", versionCommit()}}; }
 
 ReportRow emptyEvaluationFields() {
     return {{"wer", ""},          {"cer", ""},          {"wer_float", ""}, {"cer_float", ""}, {"wer_vs_float", ""},
@@ -98,10 +101,10 @@ void updateReportCsv(const std::string& path, const ReportRow& fields) {
     std::stringstream text;
     text << in.rdbuf();
     ReportRow row = parseReportCsv(text.str(), path);
-    for (const auto& [k, v] : fields) {
-        auto it = std::find_if(row.begin(), row.end(), [&](const auto& f) { return f.first == k; });
-        if (it != row.end()) it->second = v;
-        else row.emplace_back(k, v);
+    for (const auto& field : fields) {  // not a structured binding: C++17 lambdas cannot capture one
+        auto it = std::find_if(row.begin(), row.end(), [&](const auto& f) { return f.first == field.first; });
+        if (it != row.end()) it->second = field.second;
+        else row.push_back(field);
     }
     writeFileAtomic(path, reportCsv(row));
 }

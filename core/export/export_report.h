@@ -14,6 +14,10 @@ struct Evaluation;
 // An ordered list of named fields; values are already formatted.
 using ReportRow = std::vector<std::pair<std::string, std::string>>;
 
+// The version that wrote the report: quantscope_version ("0.1.0") and quantscope_commit (empty
+// outside a git checkout; see core/base/version.h).
+ReportRow versionFields();
+
 // The evaluation fields in the order the report lists them, all empty until measured:
 // wer, cer (quantized vs references), wer_float, cer_float (float vs references), wer_vs_float,
 // cer_vs_float (quantized vs float transcripts), sqnr_db, kl, eval_clips, eval_audio.

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "core/base/errors.h"
+#include "core/base/json_fields.h"
 #include "core/base/json_io.h"
 
 // Tensor bytes are copied as they lie in memory; safetensors is little-endian.
@@ -175,7 +176,11 @@ public:
         if (!in) throw InputError("cannot open " + path_ + ": " + std::strerror(errno));
         std::ostringstream content;
         content << in.rdbuf();
-        file_ = content.str();
+        return parse(content.str());
+    }
+
+    PackedWeights parse(std::string bytes) {
+        file_ = std::move(bytes);
         parseHeader();
         return entries();
     }
@@ -198,34 +203,31 @@ private:
         if (!header.is_object()) fail("has a corrupted safetensors header (not a JSON object)");
         const std::uint64_t bufferStart = 8 + length;
         const std::uint64_t bufferSize = file_.size() - bufferStart;
-        try {
-            for (const auto& [name, value] : header.items()) {
-                if (name == "__metadata__") {
-                    if (!value.is_object()) fail("has a corrupted safetensors header (__metadata__ is not a map)");
-                    for (const auto& [key, text] : value.items()) metadata_[key] = text.get<std::string>();
-                    continue;
-                }
-                FileTensor t;
-                t.dtype = value.at("dtype").get<std::string>();
-                t.shape = value.at("shape").get<std::vector<std::int64_t>>();
-                const auto offsets = value.at("data_offsets").get<std::vector<std::uint64_t>>();
-                if (offsets.size() != 2 || offsets[0] > offsets[1]) fail("has invalid data offsets for tensor " + name);
-                t.begin = offsets[0], t.end = offsets[1];
-                const std::size_t size = dtypeSize(t.dtype);
-                if (size == 0) fail("holds tensor " + name + " of unsupported dtype " + t.dtype);
-                for (const std::int64_t d : t.shape)
-                    if (d < 0) fail("has a negative dimension in tensor " + name);
-                if (std::uint64_t(shapeCount(t.shape)) * size != t.end - t.begin)
-                    fail("is corrupted: tensor " + name + " has " + std::to_string(t.end - t.begin) +
-                         " bytes for its shape and dtype " + t.dtype);
-                if (t.end > bufferSize)
-                    fail("is truncated: tensor " + name + " ends at byte " + std::to_string(t.end) +
-                         " of the data but only " + std::to_string(bufferSize) + " are there");
-                t.data = reinterpret_cast<const std::uint8_t*>(file_.data()) + bufferStart + t.begin;
-                tensors_[name] = std::move(t);
+        const JsonField root(header, path_ + " has a corrupted safetensors header");
+        for (const auto& [name, value] : root.members()) {
+            if (name == "__metadata__") {
+                for (const auto& [key, text] : value.members()) metadata_[key] = text.string();
+                continue;
             }
-        } catch (const json::exception& e) {
-            fail("has a corrupted safetensors header (" + std::string(e.what()) + ")");
+            FileTensor t;
+            t.dtype = value["dtype"].string();
+            t.shape = value["shape"].integers(0);
+            const JsonField offsets = value["data_offsets"];
+            if (offsets.size() != 2) fail("has invalid data offsets for tensor " + name);
+            t.begin = offsets[std::size_t{0}].count(), t.end = offsets[std::size_t{1}].count();
+            if (t.begin > t.end) fail("has invalid data offsets for tensor " + name);
+            const std::size_t size = dtypeSize(t.dtype);
+            if (size == 0) fail("holds tensor " + name + " of unsupported dtype " + t.dtype);
+            const std::int64_t count = checkedShapeCount(t.shape);
+            if (count < 0 || std::uint64_t(count) > std::numeric_limits<std::uint64_t>::max() / size ||
+                std::uint64_t(count) * size != t.end - t.begin)
+                fail("is corrupted: tensor " + name + " has " + std::to_string(t.end - t.begin) +
+                     " bytes for its shape and dtype " + t.dtype);
+            if (t.end > bufferSize)
+                fail("is truncated: tensor " + name + " ends at byte " + std::to_string(t.end) +
+                     " of the data but only " + std::to_string(bufferSize) + " are there");
+            t.data = reinterpret_cast<const std::uint8_t*>(file_.data()) + bufferStart + t.begin;
+            tensors_[name] = std::move(t);
         }
         // As the safetensors library requires: tensors tile the buffer without gaps or overlaps.
         std::vector<std::pair<std::uint64_t, std::uint64_t>> spans;
@@ -271,18 +273,26 @@ private:
         WeightEntry e;
         e.name = layer;
         QuantizedCodes q;
+        json m;
         try {
-            const json m = json::parse(meta->second);
-            q.bits = m.at("bits").get<int>();
-            q.range = {m.at("qmin").get<std::int64_t>(), m.at("qmax").get<std::int64_t>()};
-            e.shape = m.at("shape").get<std::vector<std::int64_t>>();
-            q.granularity = parseGranularity(m.at("granularity").get<std::string>());
-            if (q.granularity == Granularity::PerGroup) q.groupSize = m.at("group_size").get<std::int64_t>();
+            m = json::parse(meta->second);
         } catch (const json::exception& ex) {
             fail("has corrupted metadata for layer " + layer + " (" + ex.what() + ")");
-        } catch (const InputError& ex) {
-            fail("has corrupted metadata for layer " + layer + " (" + ex.what() + ")");
         }
+        const JsonField f(m, path_ + " has corrupted metadata for layer " + layer);
+        q.bits = int(f["bits"].integer(2, 16));
+        q.range = {f["qmin"].integer(INT32_MIN, INT32_MAX), f["qmax"].integer(INT32_MIN, INT32_MAX)};
+        e.shape = f["shape"].integers(0);
+        // Codes are unpacked into memory: a shape may not claim more weights than 2^40.
+        const std::int64_t count = checkedShapeCount(e.shape);
+        if (count < 0 || count > (std::int64_t(1) << 40)) f["shape"].fail("describes an impossible number of weights");
+        const std::string granularity = f["granularity"].string();
+        try {
+            q.granularity = parseGranularity(granularity);
+        } catch (const InputError& ex) {
+            f["granularity"].fail(std::string("is not valid: ") + ex.what());
+        }
+        if (q.granularity == Granularity::PerGroup) q.groupSize = f["group_size"].integer(1, INT32_MAX);
         metadata_.erase(meta);
 
         const FileTensor& packed = tensor(layer + kPackedSuffix, layer);
@@ -376,5 +386,7 @@ PackedSize writePackedWeights(const std::string& path, const std::vector<WeightE
 }
 
 PackedWeights readPackedWeights(const std::string& path) { return Reader(path).read(); }
+
+PackedWeights parsePackedWeights(const std::string& name, std::string bytes) { return Reader(name).parse(std::move(bytes)); }
 
 }  // namespace qs

@@ -67,5 +67,7 @@ PackedSize writePackedWeights(const std::string& path, const std::vector<WeightE
 // Reads a file written by writePackedWeights. Throws InputError naming the file and the fault on a
 // missing, truncated or corrupted file (bad header, offsets, dtypes, sizes or layer metadata).
 PackedWeights readPackedWeights(const std::string& path);
+// The same for a file's bytes in memory (name stands for the file in messages).
+PackedWeights parsePackedWeights(const std::string& name, std::string bytes);
 
 }  // namespace qs

@@ -6,13 +6,13 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <unistd.h>
 
 #include "core/base/errors.h"
 #include "core/export/export_report.h"
 #include "core/base/json_io.h"
 #include "core/base/number_text.h"
+#include "core/base/version.h"
 #include "core/export/packed_weights.h"
 #include "core/quantize/quantizer.h"
 
@@ -98,7 +98,7 @@ nlohmann::json encodingsJson(const std::vector<LayerEncoding>& layers, const All
         perLayer[e.name] = layer;
     }
     return {{"version", "0.6.1"},
-            {"quantizer", {{"tool", "quantscope"},
+            {"quantizer", {{"tool", "quantscope"}, {"tool_version", versionText()},
                            {"weights", "symmetric " + granularityName(o.weights.granularity) + " " +
                                            weightRangeName(o.weights.method)},
                            {"activations", activationQuantizerName(o)},
@@ -122,6 +122,7 @@ ReportRow reportRow(const Analysis& analysis, const Allocation& a, const ExportS
         {"model", analysis.model.path}, {"speaker", a.speaker}, {"metric", metricName(a.metric)},
         {"order", orderName(a.order)}, {"min_bits_floor", std::to_string(a.minBits)},
         {"target_mb", std::to_string(a.targetMb)}, {"size_mb", std::to_string(s.sizeModelMb)},
+        {"fit_files_mb", a.fitFiles ? std::to_string(a.filesMb) : ""},
         {"float_size_mb", std::to_string(a.floatSizeMb)}, {"compression_ratio", std::to_string(a.compressionRatio)},
         {"avg_bits", std::to_string(a.averageBits)}, {"mean_layer_bits", std::to_string(mean)},
         {"min_layer_bits", std::to_string(bits.empty() ? 32 : *std::min_element(bits.begin(), bits.end()))},
@@ -140,17 +141,15 @@ ReportRow reportRow(const Analysis& analysis, const Allocation& a, const ExportS
         {"skipped_clips", std::to_string(s.skipped.size())},
         {"analysis_seconds", std::to_string(analysis.elapsedSeconds)},
         {"calibration_seconds", std::to_string(s.calibrationSeconds)}, {"export_seconds", std::to_string(s.exportSeconds)},
-        {"packed_mb", std::to_string(s.packedMb)}, {"overhead_mb", std::to_string(s.overheadMb)}};
+        {"packed_mb", std::to_string(s.packedMb)}, {"overhead_mb", std::to_string(s.overheadMb)},
+        {"onnx_mb", s.onnx.written ? std::to_string(double(s.onnx.fileBytes) / (1024.0 * 1024.0)) : ""},
+        {"onnx_opset", s.onnx.written ? std::to_string(s.onnx.opset) : ""}};
+    for (auto& f : versionFields()) row.push_back(std::move(f));
     for (auto& f : emptyEvaluationFields()) row.push_back(std::move(f));
     row.emplace_back("layer_bits", perLayer);
     return row;
 }
 
-void writeText(const std::string& path, const std::string& text) {
-    std::ofstream out(path, std::ios::binary);
-    out << text;
-    if (!out) throw InputError("cannot write " + path);
-}
 
 // Replaces outDir by the finished temporary folder; an existing outDir is removed only afterwards.
 void publish(const fs::path& tmp, const fs::path& outDir) {
@@ -252,6 +251,7 @@ ExportSummary exportQuantizedModel(const SpeechModel& model, const Analysis& ana
 
     std::vector<WeightEntry> entries;
     std::vector<ActivationQuant> acts;
+    std::vector<OnnxLayerSpec> onnxLayers;
     for (const ModelParameter& p : model.parameters()) {
         if (p.layer < 0 || summary.layers[std::size_t(p.layer)].bits >= 32) {
             entries.push_back({p.name, p.shape, p.values, {}});
@@ -267,6 +267,8 @@ ExportSummary exportQuantizedModel(const SpeechModel& model, const Analysis& ana
         e.clipFactors = w.clipFactors;
         e.weightMse = w.mse;
         e.outputCosine = w.outputCosine;
+        onnxLayers.push_back({e.name, p.name, e.bits, e.granularity, e.groupSize, p.shape, e.weightScales,
+                              e.input.on ? &e.input : nullptr});
         WeightEntry entry{e.name, p.shape, {}, std::move(w.codes)};
         qweights[std::size_t(p.layer)] = dequantize(entry);
         entries.push_back(std::move(entry));
@@ -294,10 +296,20 @@ ExportSummary exportQuantizedModel(const SpeechModel& model, const Analysis& ana
                                                      {{"format", "quantscope"}, {"speaker", allocation.speaker}});
         summary.packedMb = double(packed.codeBytes + packed.floatBytes) / (1024.0 * 1024.0);
         summary.overheadMb = double(packed.quantParamBytes + packed.headerBytes) / (1024.0 * 1024.0);
-        writeJsonAtomic((tmp / "encodings.json").string(), encodingsJson(summary.layers, allocation, options));
+        const nlohmann::json encodings = encodingsJson(summary.layers, allocation, options);
+        writeJsonAtomic((tmp / "encodings.json").string(), encodings);
+        if (options.onnx)
+            summary.onnx = writeOnnxModel(model, onnxLayers, overrides, acts, encodings["quantizer"], tmp.string(), progress);
         summary.exportSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        writeText((tmp / "report.csv").string(), reportCsv(reportRow(analysis, allocation, summary, options)));
+        writeFileAtomic((tmp / "report.csv").string(), reportCsv(reportRow(analysis, allocation, summary, options)));
         publish(tmp, outDir);
+    } catch (const InputError& e) {
+        // A write failed (full disk, file-size limit): name the export's file, not the temporary one.
+        fs::remove_all(tmp, ec);
+        std::string what = e.what();
+        for (auto pos = what.find(tmp.string()); pos != std::string::npos; pos = what.find(tmp.string(), pos))
+            what.replace(pos, tmp.string().size(), outDir);
+        throw InputError(what + "; nothing was written");
     } catch (...) {
         fs::remove_all(tmp, ec);
         throw;

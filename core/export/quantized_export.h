@@ -18,6 +18,7 @@
 #include "core/stats/analysis.h"
 #include "core/audio/audio_corpus.h"
 #include "core/base/progress.h"
+#include "core/export/onnx_export.h"
 #include "core/model/speech_model.h"
 #include "core/quantize/weight_calibration.h"
 
@@ -27,6 +28,7 @@ struct ExportOptions {
     int activationBits = 8;     // 0: weights only
     int calibrationClips = 8;   // per speaker, spread over its clips (pickCalibrationClips); 0: every clip
     int threads = 0;            // 0 = every core
+    bool onnx = false;          // also model.onnx and model.encodings (core/export/onnx_export.h)
     WeightCalibrationOptions weights;  // method, granularity, clip candidates (its threads: ignored)
     ActivationCalibrationOptions activations = defaultActivationCalibration();  // bits, threads: ignored
 
@@ -63,6 +65,7 @@ struct ExportSummary {
     int groupedLayers = 0;              // layers whose input is quantized per embedding group
     std::vector<SkippedFile> skipped;   // calibration clips that could not be decoded, by path
     double calibrationSeconds = 0, exportSeconds = 0;
+    OnnxSummary onnx;                   // written only with ExportOptions::onnx
 };
 
 // The calibration clips: from every speaker of corpus, perSpeaker clips spread evenly over its clips

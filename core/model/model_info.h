@@ -9,6 +9,10 @@
 
 namespace qs {
 
+// The sample rates a model (model.json) or an analysis may name.
+inline constexpr int kMinSampleRate = 1000;
+inline constexpr int kMaxSampleRate = 384000;
+
 struct LayerInfo {
     std::string name;                  // parameter path without ".weight" (e.g. "encoder.layers.0.fc1")
     std::string kind;                  // "linear", "conv1d" or "conv2d"

@@ -12,11 +12,14 @@
 #include <cstdint>
 #include <cmath>
 #include <cstdio>
+#include <sstream>
 #include <unistd.h>
 #include <thread>
 #include <unordered_map>
 
 #include "core/base/errors.h"
+#include "core/base/json_io.h"
+#include "core/model/model_metadata.h"
 #include "core/model/torch_graph.h"
 
 namespace qs {
@@ -41,25 +44,6 @@ std::string modelErrorMessage(const std::string& what) {
         best = what.substr(pos, what.find('\n', pos) - pos);
     }
     return best.empty() ? firstLine(what) : best;
-}
-
-void applyMetadata(const std::string& path, const std::string& text, ModelInfo& info) {
-    if (text.empty()) return;
-    nlohmann::json j;
-    try {
-        j = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::exception& e) {
-        throw ModelError(path + ": model.json is not valid JSON (" + std::string(e.what()) + ")");
-    }
-    try {
-        if (j.contains("sample_rate")) info.sampleRate = j.at("sample_rate").get<int>();
-        if (j.contains("normalize")) info.normalize = j.at("normalize").get<bool>();
-        if (j.contains("labels")) info.labels = j.at("labels").get<std::vector<std::string>>();
-    } catch (const nlohmann::json::exception& e) {
-        throw ModelError(path + ": model.json has a field of the wrong type (" + std::string(e.what()) + ")");
-    }
-    if (info.sampleRate < 1000 || info.sampleRate > 384000)
-        throw ModelError(path + ": model.json gives an implausible sample_rate " + std::to_string(info.sampleRate));
 }
 
 ModelOutput toOutput(const c10::IValue& out) {
@@ -123,6 +107,10 @@ struct SpeechModel::Impl {
 
     std::vector<int> infoToGraph() const;
     void checkOverride(const WeightOverride& o) const;
+    // exportQuantized / exportOnnxSource: the rewritten module written atomically to path.
+    void save(const std::string& path, const std::vector<WeightOverride>& overrides,
+              const std::vector<ActivationQuant>& activations, const std::string& extraMetadataJson,
+              const std::vector<detail::WeightTag>* tags) const;
 
     std::vector<c10::IValue> stack(const std::vector<float>& wave) const {
         at::Tensor x = torch::from_blob(const_cast<float*>(wave.data()), {1, int64_t(wave.size())}, at::kFloat);
@@ -166,7 +154,7 @@ SpeechModel SpeechModel::load(const std::string& path) {
         throw ModelError(path + " is not a TorchScript model (" + firstLine(e.what()) + ")");
     }
     impl->module.eval();
-    applyMetadata(path, extra["model.json"], impl->info);
+    applyModelMetadata(path, extra["model.json"], impl->info);
 
     for (const auto& p : impl->module.parameters(/*recurse=*/true)) impl->info.totalParams += p.numel();
 
@@ -305,6 +293,28 @@ ModelOutput SpeechModel::forwardWithWeights(const std::vector<float>& wave, cons
 void SpeechModel::exportQuantized(const std::string& path, const std::vector<WeightOverride>& overrides,
                                   const std::vector<ActivationQuant>& activations,
                                   const std::string& extraMetadataJson) const {
+    d->save(path, overrides, activations, extraMetadataJson, nullptr);
+}
+
+void SpeechModel::exportOnnxSource(const std::string& path, const std::vector<WeightOverride>& overrides,
+                                   const std::vector<ActivationQuant>& activations,
+                                   const std::vector<WeightTag>& tags) const {
+    const std::vector<int> infoToGraph = d->infoToGraph();
+    std::vector<detail::WeightTag> table(infoToGraph.size());
+    for (const WeightTag& t : tags) {
+        if (t.layer < 0 || std::size_t(t.layer) >= infoToGraph.size() || t.scales.empty())
+            throw InputError("weight tag for unknown layer " + std::to_string(t.layer));
+        detail::WeightTag& w = table[std::size_t(infoToGraph[std::size_t(t.layer)])];
+        w.on = true;
+        w.scales = torch::from_blob(const_cast<float*>(t.scales.data()), {int64_t(t.scales.size())}, at::kFloat).clone();
+    }
+    d->save(path, overrides, activations, "{}", &table);
+}
+
+void SpeechModel::Impl::save(const std::string& path, const std::vector<WeightOverride>& overrides,
+                             const std::vector<ActivationQuant>& activations, const std::string& extraMetadataJson,
+                             const std::vector<detail::WeightTag>* tags) const {
+    const Impl* d = this;
     for (const WeightOverride& o : overrides) d->checkOverride(o);
     const std::vector<int> infoToGraph = d->infoToGraph();
     const std::vector<detail::ActQuant> acts = actTable(activations, infoToGraph, d->info);
@@ -323,7 +333,7 @@ void SpeechModel::exportQuantized(const std::string& path, const std::vector<Wei
         throw ModelError(d->info.path + " can no longer be read (" + firstLine(e.what()) + ")");
     }
     m.eval();
-    const std::vector<at::Tensor> params = detail::rewriteForExport(m, acts);
+    const std::vector<at::Tensor> params = detail::rewriteForExport(m, acts, tags);
     {
         torch::NoGradGuard noGrad;
         for (const WeightOverride& o : overrides) {
@@ -331,17 +341,15 @@ void SpeechModel::exportQuantized(const std::string& path, const std::vector<Wei
             p.copy_(torch::from_blob(const_cast<float*>(o.values->data()), p.sizes(), at::kFloat));
         }
     }
-    const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+    // Serialized in memory and written by writeFileAtomic, whose message says why a write failed
+    // (LibTorch's own writer says only that it did).
+    std::ostringstream bytes;
     try {
-        m.save(tmp, {{"model.json", meta.dump()}});
+        m.save(bytes, {{"model.json", meta.dump()}});
     } catch (const std::exception& e) {
-        std::remove(tmp.c_str());
         throw InputError("cannot write " + path + " (" + firstLine(e.what()) + ")");
     }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-        std::remove(tmp.c_str());
-        throw InputError("cannot write " + path);
-    }
+    writeFileAtomic(path, bytes.str());
 }
 
 std::vector<ModelParameter> SpeechModel::parameters() const {

@@ -103,6 +103,19 @@ public:
                          const std::vector<ActivationQuant>& activations,
                          const std::string& extraMetadataJson = "{}") const;
 
+    // The model tools/onnx/export_onnx.py hands to torch.onnx.export: what exportQuantized writes
+    // (overrides must put every tagged weight on its grid), with each tagged layer's weight passed
+    // through aten::fake_quantize_per_channel_affine(w, scales, 0, axis 0, -128, 127) (one scale:
+    // ..._per_tensor_affine), and activation quantizers narrower than 8 bits written as a clamp to
+    // their range before an 8-bit one of the same scale and zero point, since torch 1.13's exporter
+    // accepts only 8-bit ranges. Throws InputError for activation quantizers wider than 8 bits.
+    struct WeightTag {
+        int layer = 0;
+        std::vector<float> scales;  // one per output channel, or one
+    };
+    void exportOnnxSource(const std::string& path, const std::vector<WeightOverride>& overrides,
+                          const std::vector<ActivationQuant>& activations, const std::vector<WeightTag>& tags) const;
+
     // Every parameter of the module tree, in the module's order.
     std::vector<ModelParameter> parameters() const;
 

@@ -243,19 +243,76 @@ InstrumentedGraph instrumentForward(const torch::jit::Module& module) {
     return {graph, found.layers, found.weights};
 }
 
-std::vector<at::Tensor> rewriteForExport(torch::jit::Module& module, const std::vector<ActQuant>& acts) {
+namespace {
+
+// The ONNX variant of a per-tensor activation quantizer of qmax < 255: x clamped to the float range of
+// its grid, [(0 − zp) × scale, (qmax − zp) × scale], before an 8-bit quantizer of the same scale and
+// zero point. Throws InputError for a range torch's exporter cannot take (wider than 8 bits).
+Value* clampForOnnx(Graph& g, Value* x, const ActQuant& q, const LayerInfo& layer) {
+    if (q.qmin != 0 || q.qmax > 255)
+        throw InputError("the input quantizer of " + layer.name + " has the range [" + std::to_string(q.qmin) + ", " +
+                         std::to_string(q.qmax) + "]; ONNX export takes activation quantizers of 2 to 8 bits");
+    if (q.qmax == 255 || q.channelScale.defined()) return x;  // channelQuantForOnnx clamps per channel
+    const double lo = double(float(0 - q.zeroPoint) * q.scale), hi = double(float(q.qmax - q.zeroPoint) * q.scale);
+    return g.insert(c10::aten::clamp, {x, lo, hi});
+}
+
+// A per-channel activation quantizer as ONNX gets it: x · (1 / s_c), clamped to [qmin − z_c, qmax − z_c],
+// rounded half to even, times s_c. Bit for bit at::fake_quantize_per_channel_affine (which computes
+// clamp(nearbyint(x · (1 / s_c)) + z_c, qmin, qmax) − z_c, times s_c; the bounds are integers, so
+// clamping before rounding is the same), and no QuantizeLinear/DequantizeLinear pair: ONNX Runtime
+// 1.30 fuses a per-channel pair feeding MatMul into MatMulIntegerToFloat, which then refuses to run
+// ("input a zero point must be a scalar or 1D tensor of size 1"). Vectors are shaped to broadcast
+// along the channel dimension (the last for linear layers, 1 for convolutions).
+Value* channelQuantForOnnx(Graph& g, Value* x, const ActQuant& q, const LayerSite& site, const LayerInfo& layer) {
+    std::vector<int64_t> shape{q.channelScale.numel()};
+    if (site.axis >= 0) shape.resize(layer.kind == "conv2d" ? 3 : 2, 1);
+    const at::Tensor zp = q.channelZeroPoint.to(at::kFloat).reshape(shape);
+    const at::Tensor scale = q.channelScale.reshape(shape);
+    const at::Tensor inv = at::reciprocal(scale);  // 1.0f / s, as the ATen kernel computes it
+    Value* v = g.insert(c10::aten::mul, {x, g.insertConstant(inv)});
+    v = g.insert(c10::aten::clamp, {v, g.insertConstant(double(q.qmin) - zp), g.insertConstant(double(q.qmax) - zp)});
+    v = g.insert(c10::aten::round, {v});
+    return g.insert(c10::aten::mul, {v, g.insertConstant(scale)});
+}
+
+}  // namespace
+
+std::vector<at::Tensor> rewriteForExport(torch::jit::Module& module, const std::vector<ActQuant>& acts,
+                                         const std::vector<WeightTag>* weightTags) {
     FoundLayers found = findLayers(module);
-    if (acts.size() != found.layers.size())
+    if (acts.size() != found.layers.size() || (weightTags && weightTags->size() != found.layers.size()))
         throw ModelError("the model file's layers changed since it was loaded");
     Graph& g = *found.graph;
     for (const LayerSite& site : found.sites) {
+        const WeightTag* tag = weightTags ? &(*weightTags)[std::size_t(site.layer)] : nullptr;
+        if (tag && tag->on) {
+            torch::jit::WithInsertPoint guard(site.node);
+            Value* w = site.node->input(1);
+            Value* fw = tag->scales.numel() == 1
+                            ? g.insert(c10::aten::fake_quantize_per_tensor_affine,
+                                       {w, double(tag->scales.item<float>()), int64_t(0), int64_t(-128), int64_t(127)})
+                            : g.insert(c10::aten::fake_quantize_per_channel_affine,
+                                       {w, g.insertConstant(tag->scales),
+                                        g.insertConstant(at::zeros({tag->scales.numel()}, at::kInt)), int64_t(0),
+                                        int64_t(-128), int64_t(127)});
+            site.node->replaceInput(1, fw);
+        }
         const ActQuant& q = acts[std::size_t(site.layer)];
         if (!q.on) continue;
         torch::jit::WithInsertPoint guard(site.node);
         Value* x = site.node->input(0);
+        if (weightTags) {
+            x = clampForOnnx(g, x, q, found.layers[std::size_t(site.layer)]);
+            if (q.channelScale.defined()) {  // per channel as plain arithmetic (see the header)
+                site.node->replaceInput(0, channelQuantForOnnx(g, x, q, site, found.layers[std::size_t(site.layer)]));
+                continue;
+            }
+        }
+        const std::int64_t qmax = weightTags ? 255 : q.qmax;
         Value* fq = nullptr;
         if (!q.channelScale.defined()) {
-            fq = g.insert(c10::aten::fake_quantize_per_tensor_affine, {x, double(q.scale), q.zeroPoint, q.qmin, q.qmax});
+            fq = g.insert(c10::aten::fake_quantize_per_tensor_affine, {x, double(q.scale), q.zeroPoint, q.qmin, qmax});
         } else {
             const int64_t channels = inputChannels(site, found.weights[std::size_t(site.layer)]);
             if (channels != 0 && channels != q.channelScale.numel())
@@ -264,19 +321,24 @@ std::vector<at::Tensor> rewriteForExport(torch::jit::Module& module, const std::
                                          : g.insert(c10::aten::sub, {g.insert(c10::aten::dim, {x}), int64_t(1)});
             fq = g.insert(c10::aten::fake_quantize_per_channel_affine,
                           {x, g.insertConstant(q.channelScale), g.insertConstant(q.channelZeroPoint), axis, q.qmin,
-                           q.qmax});
+                           qmax});
         }
         site.node->replaceInput(0, fq);
     }
     found.graph->lint();
 
     // Swap the class's forward for the rewritten graph, as LibTorch's freezing pass swaps methods.
+    // The schema goes along: a function made from a graph alone has no argument defaults, and a
+    // forward(x, lengths: Optional[Tensor] = None) would then demand lengths.
     torch::jit::Function& old = module.get_method("forward").function();
     const c10::QualifiedName name = old.qualname();
+    const c10::FunctionSchema schema = old.getSchema();
     auto cu = module._ivalue()->compilation_unit();
     module.type()->unsafeRemoveMethod("forward");
     cu->unsafeRemoveMethod(name);
-    module.type()->addMethod(cu->create_function(name, found.graph));
+    torch::jit::Function* fn = cu->create_function(name, found.graph);
+    fn->setSchema(schema);
+    module.type()->addMethod(fn);
     return found.weights;
 }
 

@@ -72,6 +72,14 @@ private:
     const std::vector<ActQuant>* previous_;
 };
 
+// For the model handed to torch.onnx.export (SpeechModel::exportOnnxSource): layer g's weight passes
+// through aten::fake_quantize_per_channel_affine(w, scales, 0, 0, -128, 127) (per_tensor_affine when
+// scales has one element); the weight already lies on that grid, so this only marks it.
+struct WeightTag {
+    bool on = false;
+    at::Tensor scales;  // float [output channels], or [1]
+};
+
 // Rewrites module's forward for a self-contained quantized model: the graph inlined, with
 // aten::fake_quantize_per_tensor_affine before each layer whose acts entry (graph order) is on, or
 // aten::fake_quantize_per_channel_affine with constant scale and zero-point tensors for per-channel
@@ -80,7 +88,14 @@ private:
 // channels (linear: the weight's second dimension; convolution: that times its groups).
 // Returns the layers' weight parameters (graph order), which the caller overwrites in place with
 // the quantized values. Only standard ATen operators remain, so stock PyTorch loads the result.
-std::vector<at::Tensor> rewriteForExport(torch::jit::Module& module, const std::vector<ActQuant>& acts);
+// With weightTags (graph order) the result is the ONNX exporter's variant: tagged weights are
+// fake-quantized as WeightTag says; per-tensor activation quantizers narrower than 8 bits become a
+// clamp to their float range followed by an 8-bit (0, 255) quantizer with the same scale and zero
+// point (the same values: torch 1.13's exporter accepts only 8-bit ranges); per-channel ones become
+// the same arithmetic in plain operators (mul, clamp, round, mul: see torch_graph.cpp for why). Wider
+// than 8 bits throws InputError.
+std::vector<at::Tensor> rewriteForExport(torch::jit::Module& module, const std::vector<ActQuant>& acts,
+                                         const std::vector<WeightTag>* weightTags = nullptr);
 
 // While alive, layer g of the instrumented graph computes with (*weights)[g] instead of its own
 // parameter wherever that tensor is defined. Restores the previous table on exit.

@@ -10,6 +10,8 @@
 #include <string>
 
 #include "core/base/errors.h"
+#include "core/base/json_fields.h"
+#include "core/base/number_text.h"
 
 #if defined(__GNUC__)
 #define QS_UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -290,7 +292,7 @@ StatsSummary ActivationStats::summary(int histogramBins) const {
     if (d->count == 0) return s;
     // Σ(|y| - mean|y|)^2 = Σy^2 - n mean|y|^2 = M2(y) + n (mean y - mean|y|)(mean y + mean|y|).
     const double n = d->y.n, meanY = d->y.mean, meanAbs = d->absY.mean;
-    s.mean_abs = meanAbs;
+    s.mean_abs = std::max(0.0, meanAbs);  // the shifted sums can leave a zero mean at -1e-17
     s.var_abs = std::max(0.0, d->y.m2 + n * (meanY - meanAbs) * (meanY + meanAbs)) / n;
     s.std_abs = std::sqrt(s.var_abs);
     s.min = d->min;
@@ -338,44 +340,39 @@ nlohmann::json toJson(const StatsSummary& s) {
             {"channel_abs_max", s.channel_abs_max}};
 }
 
-namespace {
-
-template <class T>
-T field(const nlohmann::json& j, const char* key) {
-    if (!j.is_object()) throw InputError("activation statistics: expected an object holding '" + std::string(key) + "'");
-    const auto it = j.find(key);
-    if (it == j.end()) throw InputError("activation statistics: missing field '" + std::string(key) + "'");
-    try {
-        return it->get<T>();
-    } catch (const nlohmann::json::exception&) {
-        throw InputError("activation statistics: field '" + std::string(key) + "' has the wrong type");
-    }
+StatsSummary statsSummaryFromJson(const nlohmann::json& j) {
+    return statsSummaryFromJson(JsonField(j, "activation statistics"));
 }
 
-}  // namespace
-
-StatsSummary statsSummaryFromJson(const nlohmann::json& j) {
+// Every field is checked for what summary() can produce: magnitudes >= 0, min <= max, finite
+// numbers, a histogram whose range is ordered; a hand-edited or damaged value is a one-line error.
+StatsSummary statsSummaryFromJson(const JsonField& j) {
+    constexpr double kHuge = std::numeric_limits<double>::max();
     StatsSummary s;
-    s.count = field<std::uint64_t>(j, "count");
-    s.nonfinite = field<std::uint64_t>(j, "nonfinite");
-    s.mean_abs = field<double>(j, "mean_abs");
-    s.std_abs = field<double>(j, "std_abs");
-    s.var_abs = field<double>(j, "var_abs");
-    s.min = field<double>(j, "min");
-    s.max = field<double>(j, "max");
-    s.abs_max = field<double>(j, "abs_max");
-    s.median_abs = field<double>(j, "median_abs");
-    s.p99_abs = field<double>(j, "p99_abs");
-    s.p99_9_abs = field<double>(j, "p99_9_abs");
-    s.p99_99_abs = field<double>(j, "p99_99_abs");
-    s.p0_1 = field<double>(j, "p0_1");
-    s.p99_9 = field<double>(j, "p99_9");
-    s.kurtosis = field<double>(j, "kurtosis");
-    const nlohmann::json hist = field<nlohmann::json>(j, "histogram");
-    s.histogram.lo = field<double>(hist, "lo");
-    s.histogram.hi = field<double>(hist, "hi");
-    s.histogram.counts = field<std::vector<std::uint64_t>>(hist, "counts");
-    s.channel_abs_max = field<std::vector<float>>(j, "channel_abs_max");
+    j.requireObject();
+    s.count = j["count"].count();
+    s.nonfinite = j["nonfinite"].count();
+    s.mean_abs = j["mean_abs"].number(0, kHuge);
+    s.std_abs = j["std_abs"].number(0, kHuge);
+    s.var_abs = j["var_abs"].number(0, kHuge);
+    s.min = j["min"].number();
+    s.max = j["max"].number();
+    if (s.min > s.max) j["min"].fail("is " + numberText(s.min) + ", above max " + numberText(s.max));
+    s.abs_max = j["abs_max"].number(0, kHuge);
+    s.median_abs = j["median_abs"].number(0, kHuge);
+    s.p99_abs = j["p99_abs"].number(0, kHuge);
+    s.p99_9_abs = j["p99_9_abs"].number(0, kHuge);
+    s.p99_99_abs = j["p99_99_abs"].number(0, kHuge);
+    s.p0_1 = j["p0_1"].number();
+    s.p99_9 = j["p99_9"].number();
+    s.kurtosis = j["kurtosis"].number(0, kHuge);
+    const JsonField hist = j["histogram"];
+    s.histogram.lo = hist["lo"].number();
+    s.histogram.hi = hist["hi"].number();
+    if (s.histogram.lo > s.histogram.hi)
+        hist["lo"].fail("is " + numberText(s.histogram.lo) + ", above hi " + numberText(s.histogram.hi));
+    s.histogram.counts = hist["counts"].counts();
+    s.channel_abs_max = j["channel_abs_max"].floatNumbers(0.0f);
     return s;
 }
 

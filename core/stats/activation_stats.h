@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/stats/quantile_sketch.h"
+#include "core/base/json_fields.h"
 
 namespace qs {
 
@@ -31,7 +32,10 @@ struct StatsSummary {
 };
 
 nlohmann::json toJson(const StatsSummary& s);
-StatsSummary statsSummaryFromJson(const nlohmann::json& j);  // throws InputError on missing fields
+// Throws InputError naming the field on a missing, mistyped or impossible value (a negative
+// magnitude, min above max, a NaN written as null).
+StatsSummary statsSummaryFromJson(const nlohmann::json& j);
+StatsSummary statsSummaryFromJson(const JsonField& j);
 
 class ActivationStats {
 public:

@@ -1,8 +1,15 @@
 // analysis.json: writing an Analysis and reading one back with checks; attaching distance scores.
 #include "core/stats/analysis.h"
 
+#include <algorithm>
+#include <iterator>
+#include <limits>
+#include <set>
+
 #include "core/base/errors.h"
+#include "core/base/json_fields.h"
 #include "core/base/json_io.h"
+#include "core/base/version.h"
 
 namespace qs {
 
@@ -25,6 +32,7 @@ json toJson(const Analysis& a) {
     json j;
     j["format"] = "quantscope-analysis";
     j["version"] = 1;
+    j["written_by"] = writtenByJson();
     j["model"] = {{"path", a.model.path},
                   {"total_params", a.model.totalParams},
                   {"size_mb", a.model.sizeMb()},
@@ -59,59 +67,140 @@ json toJson(const Analysis& a) {
     return j;
 }
 
-Analysis analysisFromJson(const json& j) {
-    Analysis a;
-    try {
-        const json& m = j.at("model");
-        a.model.path = m.at("path").get<std::string>();
-        a.model.totalParams = m.at("total_params").get<std::int64_t>();
-        a.model.sampleRate = m.value("sample_rate", 16000);
-        a.model.normalize = m.value("normalize", true);
-        a.model.labels = m.value("labels", std::vector<std::string>{});
-        if (j.contains("audio")) a.audioRoot = j["audio"].value("root", "");
-        if (j.contains("run")) {
-            a.elapsedSeconds = j["run"].value("elapsed_seconds", 0.0);
-            a.threads = j["run"].value("threads", 0);
-        }
-        for (const json& s : j.at("speakers"))
-            a.speakers.push_back({s.at("name").get<std::string>(), s.at("clips").get<int>(), s.value("files", 0),
-                                  s.at("seconds").get<double>()});
-        for (const json& l : j.at("layers")) {
-            LayerAnalysis la;
-            la.info.name = l.at("name").get<std::string>();
-            la.info.kind = l.at("kind").get<std::string>();
-            la.info.params = l.at("params").get<std::int64_t>();
-            la.info.shape = l.value("shape", std::vector<std::int64_t>{});
-            for (const auto& [speaker, summary] : l.at("stats").items())
-                la.stats[speaker] = statsSummaryFromJson(summary);
-            if (l.contains("distances"))
-                for (const auto& [speaker, d] : l["distances"].items())
-                    la.distances[speaker] = {d.at("kl").get<double>(),     d.at("l1").get<double>(),
-                                             d.at("l2").get<double>(),     d.at("cosine").get<double>(),
-                                             d.at("sqnr_db").get<double>(), d.value("clips", 0), d.value("bits", 8)};
-            a.model.layers.push_back(la.info);
-            a.layers.push_back(std::move(la));
-        }
-        if (j.contains("skipped"))
-            for (const json& s : j["skipped"])
-                a.skipped.push_back({s.at("path").get<std::string>(), s.at("reason").get<std::string>()});
-    } catch (const json::exception& e) {
-        throw InputError("not a quantscope analysis: " + std::string(e.what()));
+namespace {
+
+constexpr double kHuge = std::numeric_limits<double>::max();
+const char* const kLayerKinds[] = {"linear", "conv1d", "conv2d"};
+
+ModelInfo modelFromJson(const JsonField& m) {
+    ModelInfo info;
+    info.path = m["path"].string();
+    info.totalParams = m["total_params"].integer(0);
+    if (m.has("sample_rate")) info.sampleRate = int(m["sample_rate"].integer(kMinSampleRate, kMaxSampleRate));
+    if (m.has("normalize")) info.normalize = m["normalize"].boolean();
+    if (m.has("labels")) info.labels = m["labels"].strings();
+    return info;
+}
+
+DistanceScores distancesFromJson(const JsonField& d) {
+    DistanceScores s;
+    s.kl = d["kl"].number(0, kHuge);
+    s.l1 = d["l1"].number(0, kHuge);
+    s.l2 = d["l2"].number(0, kHuge);
+    s.cosine = d["cosine"].number(-1e-6, 2 + 1e-6);  // 1 - cos: rounding can make a zero slightly negative
+    s.sqnrDb = d["sqnr_db"].number();
+    if (d.has("clips")) s.clips = int(d["clips"].integer(0, std::numeric_limits<int>::max()));
+    if (d.has("bits")) s.bits = int(d["bits"].integer(1, 32));
+    return s;
+}
+
+// A key of a layer's stats or distances: "all" or one of the analysis's speakers.
+void checkSpeakerKey(const Analysis& a, const std::string& key, const JsonField& where) {
+    if (!a.hasSpeaker(key)) where.fail("names speaker '" + key + "', who is not in 'speakers'");
+}
+
+LayerAnalysis layerFromJson(const JsonField& l, const Analysis& a) {
+    LayerAnalysis la;
+    la.info.name = l["name"].nonEmptyString();
+    la.info.kind = l["kind"].string();
+    if (std::find(std::begin(kLayerKinds), std::end(kLayerKinds), la.info.kind) == std::end(kLayerKinds))
+        l["kind"].fail("is '" + la.info.kind + "', expected linear, conv1d or conv2d");
+    la.info.params = l["params"].integer(1);
+    if (l.has("shape")) {
+        la.info.shape = l["shape"].integers(1);
+        const std::int64_t n = checkedShapeCount(la.info.shape);
+        if (!la.info.shape.empty() && n != la.info.params)
+            l["shape"].fail("holds " + (n < 0 ? std::string("more than 2^63") : std::to_string(n)) +
+                            " weights, but params says " + std::to_string(la.info.params));
     }
-    if (a.layers.empty()) throw InputError("the analysis lists no layers");
+    for (const auto& [speaker, summary] : l["stats"].members()) {
+        checkSpeakerKey(a, speaker, summary);
+        la.stats[speaker] = statsSummaryFromJson(summary);
+    }
+    if (l.has("distances"))
+        for (const auto& [speaker, d] : l["distances"].members()) {
+            checkSpeakerKey(a, speaker, d);
+            la.distances[speaker] = distancesFromJson(d);
+        }
+    return la;
+}
+
+}  // namespace
+
+Analysis analysisFromJson(const json& j) { return analysisFromJson(JsonField(j, "the analysis")); }
+
+// Checks what later steps rely on: counts >= 0, known layer kinds, unique names, a shape that holds
+// params weights, statistics only for listed speakers, and a model at least as large as its layers.
+Analysis analysisFromJson(const JsonField& j) {
+    j.requireObject();
+    if (j.has("format") && j["format"].string() != "quantscope-analysis")
+        j["format"].fail("is '" + j["format"].string() + "', expected quantscope-analysis");
+    if (j.has("version") && j["version"].integer() != 1)
+        j["version"].fail("is " + std::to_string(j["version"].integer()) + "; this quantscope reads version 1");
+    Analysis a;
+    a.model = modelFromJson(j["model"]);
+    if (j.has("audio")) {
+        const JsonField audio = j["audio"];
+        audio.requireObject();
+        if (audio.has("root")) a.audioRoot = audio["root"].string();
+    }
+    if (j.has("run")) {
+        const JsonField run = j["run"];
+        run.requireObject();
+        if (run.has("elapsed_seconds")) a.elapsedSeconds = run["elapsed_seconds"].number(0, kHuge);
+        if (run.has("threads")) a.threads = int(run["threads"].integer(0, 1 << 20));
+    }
+    std::set<std::string> names;
+    for (const JsonField& s : j["speakers"].elements()) {
+        SpeakerSummary speaker;
+        speaker.name = s["name"].nonEmptyString();
+        if (speaker.name == kAllSpeakers) s["name"].fail("is 'all', the name kept for every speaker together");
+        if (!names.insert(speaker.name).second) s["name"].fail("repeats speaker '" + speaker.name + "'");
+        speaker.clips = int(s["clips"].integer(0, std::numeric_limits<int>::max()));
+        if (s.has("files")) speaker.files = int(s["files"].integer(0, std::numeric_limits<int>::max()));
+        speaker.seconds = s["seconds"].number(0, kHuge);
+        a.speakers.push_back(std::move(speaker));
+    }
+    const JsonField layers = j["layers"];
+    if (layers.size() == 0) layers.fail("is empty: the analysis lists no layers");
+    names.clear();
+    std::int64_t layerParams = 0;
+    for (const JsonField& l : layers.elements()) {
+        LayerAnalysis la = layerFromJson(l, a);
+        if (!names.insert(la.info.name).second) l["name"].fail("repeats layer '" + la.info.name + "'");
+        if (la.info.params > a.model.totalParams - layerParams)
+            j["model"]["total_params"].fail("is " + std::to_string(a.model.totalParams) +
+                                            ", fewer than the weights of the layers listed");
+        layerParams += la.info.params;
+        a.model.layers.push_back(la.info);
+        a.layers.push_back(std::move(la));
+    }
+    if (j.has("skipped"))
+        for (const JsonField& s : j["skipped"].elements())
+            a.skipped.push_back({s["path"].string(), s["reason"].string()});
     return a;
 }
 
 void saveAnalysis(const std::string& path, const Analysis& a) { writeJsonAtomic(path, toJson(a)); }
 
 Analysis loadAnalysis(const std::string& path) {
-    const nlohmann::json j = readJson(path);  // its errors name the file already
-    try {
-        return analysisFromJson(j);
-    } catch (const InputError& e) {
-        const std::string what = e.what();
-        if (what.rfind(path, 0) == 0) throw;
-        throw InputError(path + ": " + what);
+    return analysisFromJson(JsonField(readJson(path), path));  // readJson's errors name the file too
+}
+
+void checkSameModel(const Analysis& analysis, const ModelInfo& model, const std::string& analysisName) {
+    const std::string model_ = model.path.empty() ? std::string("the model") : model.path;
+    if (analysis.layers.size() != model.layers.size())
+        throw InputError(analysisName + " lists " + std::to_string(analysis.layers.size()) + " layers, " + model_ +
+                         " has " + std::to_string(model.layers.size()) + ": was it made from another model?");
+    for (std::size_t l = 0; l < model.layers.size(); ++l) {
+        const LayerInfo& a = analysis.layers[l].info;
+        const LayerInfo& m = model.layers[l];
+        if (a.name != m.name)
+            throw InputError(analysisName + ": layer " + std::to_string(l) + " is " + a.name + ", but " + model_ +
+                             "'s is " + m.name + ": was it made from another model?");
+        if (a.params != m.params)
+            throw InputError(analysisName + ": layer " + a.name + " has " + std::to_string(a.params) +
+                             " weights, but " + model_ + "'s has " + std::to_string(m.params));
     }
 }
 

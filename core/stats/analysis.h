@@ -11,6 +11,7 @@
 #include "core/stats/activation_stats.h"
 #include "core/audio/audio_corpus.h"
 #include "core/model/model_info.h"
+#include "core/base/json_fields.h"
 
 namespace qs {
 
@@ -55,14 +56,24 @@ struct Analysis {
     bool hasDistances() const { return !layers.empty() && !layers.front().distances.empty(); }
 };
 
+// With `written_by` {program, version, commit}: the quantscope that wrote it (core/base/version.h).
+// Readers ignore it, so files without it (older versions) load the same.
 nlohmann::json toJson(const Analysis& a);
-Analysis analysisFromJson(const nlohmann::json& j);  // throws InputError on a malformed document
+// Throws InputError naming the field on a malformed document: a missing or mistyped field, a
+// negative count, an unknown layer kind, a repeated layer or speaker, a shape that does not hold
+// params weights, statistics for an unlisted speaker, fewer total_params than the layers' weights.
+Analysis analysisFromJson(const nlohmann::json& j);
+Analysis analysisFromJson(const JsonField& j);
 
 // Stores distance scores (core/stats/distance_scores.h) in the analysis's layers, for every speaker
 // present in it. Throws InputError when they cover another number of layers.
 void attachDistances(Analysis& analysis, const std::map<std::string, std::vector<DistanceScores>>& scores);
 
 void saveAnalysis(const std::string& path, const Analysis& a);  // atomic
-Analysis loadAnalysis(const std::string& path);                  // throws InputError
+Analysis loadAnalysis(const std::string& path);                  // throws InputError naming the file
+
+// Throws InputError (naming analysisName) unless the analysis's layers are the model's: the same
+// names and weight counts, in order.
+void checkSameModel(const Analysis& analysis, const ModelInfo& model, const std::string& analysisName);
 
 }  // namespace qs

@@ -11,7 +11,10 @@ CliRun runProgram(const QString& program, const QStringList& args, const QString
     QProcess p;
     if (!env.isEmpty()) {
         QProcessEnvironment e = QProcessEnvironment::systemEnvironment();
-        for (const QString& kv : env) e.insert(kv.section('=', 0, 0), kv.section('=', 1));
+        for (const QString& kv : env) {
+            if (kv.startsWith('-')) e.remove(kv.mid(1));
+            else e.insert(kv.section('=', 0, 0), kv.section('=', 1));
+        }
         p.setProcessEnvironment(e);
     }
     p.start(program, args);

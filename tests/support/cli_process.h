@@ -13,7 +13,7 @@ struct CliRun {
     QString out;
 };
 
-// program with args (and extra "NAME=value" environment entries).
+// program with args (and extra "NAME=value" environment entries; "-NAME" removes NAME).
 CliRun runProgram(const QString& program, const QStringList& args, const QStringList& env = {},
                   int timeoutMs = 120000);
 CliRun runCli(const QString& program, const QString& command, const QStringList& args, int timeoutMs = 120000);

@@ -1,0 +1,68 @@
+// reference.trn, float.trn and quantized.trn of an evaluation (trn_files.h).
+#include "core/evaluation/trn_files.h"
+
+#include <filesystem>
+#include <set>
+
+#include "core/base/errors.h"
+#include "core/base/json_io.h"
+#include "core/evaluation/error_rates.h"
+
+namespace qs {
+
+std::vector<std::string> trnIds(const Evaluation& e) {
+    std::vector<std::string> ids;
+    std::set<std::string> used;
+    for (const ClipEvaluation& c : e.clips) {
+        std::string id = c.id.rfind(c.speaker, 0) == 0 && !c.speaker.empty() ? c.id : c.speaker + "-" + c.id;
+        for (char& ch : id)
+            if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '(' || ch == ')') ch = '_';
+        if (used.count(id)) {
+            int k = 2;
+            while (used.count(id + "#" + std::to_string(k))) ++k;
+            id += "#" + std::to_string(k);
+        }
+        used.insert(id);
+        ids.push_back(std::move(id));
+    }
+    return ids;
+}
+
+std::string trnLine(const std::string& text, const std::string& id) {
+    const std::string words = normalizeForScoring(text);
+    return (words.empty() ? "" : words + " ") + "(" + id + ")\n";
+}
+
+TrnFiles writeTrnFiles(const std::string& dir, const Evaluation& e) {
+    if (!e.transcripts)
+        throw InputError("the models have no CTC labels (model.json \"labels\"), so there are no transcripts to write");
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec || !std::filesystem::is_directory(dir)) throw InputError("cannot create the folder " + dir);
+
+    bool anyReference = false;
+    for (const ClipEvaluation& c : e.clips) anyReference = anyReference || c.hasReference();
+    const std::vector<std::string> ids = trnIds(e);
+    std::string reference, floatText, quantizedText;
+    TrnFiles files;
+    for (std::size_t i = 0; i < e.clips.size(); ++i) {
+        const ClipEvaluation& c = e.clips[i];
+        if (anyReference && !c.hasReference()) continue;
+        if (anyReference) reference += trnLine(c.reference, ids[i]);
+        floatText += trnLine(c.floatTranscript, ids[i]);
+        quantizedText += trnLine(c.quantizedTranscript, ids[i]);
+        ++files.utterances;
+    }
+    const std::filesystem::path root(dir);
+    files.floatHypotheses = (root / "float.trn").string();
+    files.quantizedHypotheses = (root / "quantized.trn").string();
+    writeFileAtomic(files.floatHypotheses, floatText);
+    writeFileAtomic(files.quantizedHypotheses, quantizedText);
+    if (anyReference) {
+        files.reference = (root / "reference.trn").string();
+        writeFileAtomic(files.reference, reference);
+    }
+    return files;
+}
+
+}  // namespace qs
