@@ -44,6 +44,7 @@ json toJson(const Allocation& a) {
         {"order", orderName(a.order)},
         {"speaker", a.speaker},
         {"min_bits", a.minBits},
+        {"spread", a.spread},
         {"average_bits", a.averageBits},
         {"compression_ratio", a.compressionRatio},
         {"layers", layers},
@@ -60,6 +61,7 @@ Allocation allocationFromJson(const json& j) {
     a.order = parseOrder(field<std::string>(j, "order", where));
     a.speaker = field<std::string>(j, "speaker", where);
     a.minBits = optionalField<int>(j, "min_bits", kDefaultMinBits, where);
+    a.spread = optionalField<int>(j, "spread", 1, where);
     a.floatSizeMb = optionalField<double>(j, "float_size_mb", 0.0, where);
     a.averageBits = optionalField<double>(j, "average_bits", 0.0, where);
     a.compressionRatio = optionalField<double>(j, "compression_ratio", 0.0, where);

@@ -10,7 +10,7 @@
 namespace qs {
 
 nlohmann::json toJson(const Allocation& a);
-// Throws InputError on a missing or mistyped field. Optional fields (min_bits, float_size_mb,
+// Throws InputError on a missing or mistyped field. Optional fields (min_bits, spread, float_size_mb,
 // average_bits, compression_ratio, per layer params, score, included) fall back to defaults.
 Allocation allocationFromJson(const nlohmann::json& j);
 
