@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/base/errors.h"
+#include "core/export/calibration_record.h"
 #include "core/export/export_report.h"
 #include "core/base/json_io.h"
 #include "core/base/number_text.h"
@@ -218,6 +219,10 @@ ExportSummary exportQuantizedModel(const SpeechModel& model, const Analysis& ana
         if (!corpus) throw InputError(options.activationBits > 0 ? "activation calibration needs audio"
                                                                   : "the cosine weight calibration needs audio");
         clips = pickCalibrationClips(*corpus, options.calibrationClips);
+        for (const Clip* c : clips) summary.calibrationFiles.push_back(calibrationFileKey(c->path));
+        std::sort(summary.calibrationFiles.begin(), summary.calibrationFiles.end());
+        summary.calibrationFiles.erase(std::unique(summary.calibrationFiles.begin(), summary.calibrationFiles.end()),
+                                       summary.calibrationFiles.end());
     }
 
     // Activation ranges of every quantized layer's input on the calibration clips.
@@ -294,7 +299,9 @@ ExportSummary exportQuantizedModel(const SpeechModel& model, const Analysis& ana
                                                      {{"format", "quantscope"}, {"speaker", allocation.speaker}});
         summary.packedMb = double(packed.codeBytes + packed.floatBytes) / (1024.0 * 1024.0);
         summary.overheadMb = double(packed.quantParamBytes + packed.headerBytes) / (1024.0 * 1024.0);
-        writeJsonAtomic((tmp / "encodings.json").string(), encodingsJson(summary.layers, allocation, options));
+        nlohmann::json encodings = encodingsJson(summary.layers, allocation, options);
+        encodings["calibration_clips"] = summary.calibrationFiles;
+        writeJsonAtomic((tmp / "encodings.json").string(), encodings);
         summary.exportSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         writeText((tmp / "report.csv").string(), reportCsv(reportRow(analysis, allocation, summary, options)));
         publish(tmp, outDir);

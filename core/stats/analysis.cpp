@@ -15,10 +15,28 @@ const LayerAnalysis* Analysis::findLayer(const std::string& name) const {
 }
 
 bool Analysis::hasSpeaker(const std::string& name) const {
-    if (name == kAllSpeakers) return true;
+    if (name == kAllSpeakers || findProfile(name)) return true;
     for (const auto& s : speakers)
         if (s.name == name) return true;
     return false;
+}
+
+const ProfileSummary* Analysis::findProfile(const std::string& name) const {
+    for (const auto& p : profiles)
+        if (p.name == name) return &p;
+    return nullptr;
+}
+
+std::vector<std::string> Analysis::membersOf(const std::string& name) const {
+    std::vector<std::string> out;
+    if (name == kAllSpeakers) {
+        for (const auto& s : speakers) out.push_back(s.name);
+    } else if (const ProfileSummary* p = findProfile(name)) {
+        out = p->speakers;
+    } else if (hasSpeaker(name)) {
+        out.push_back(name);
+    }
+    return out;
 }
 
 json toJson(const Analysis& a) {
@@ -36,6 +54,12 @@ json toJson(const Analysis& a) {
     j["speakers"] = json::array();
     for (const auto& s : a.speakers)
         j["speakers"].push_back({{"name", s.name}, {"clips", s.clips}, {"files", s.files}, {"seconds", s.seconds}});
+    if (!a.profiles.empty()) {
+        j["profiles"] = json::array();
+        for (const auto& p : a.profiles)
+            j["profiles"].push_back({{"name", p.name}, {"speakers", p.speakers}, {"clips", p.clips}, {"seconds", p.seconds}});
+    }
+    j["split"] = toJson(a.split);
     j["layers"] = json::array();
     for (const auto& l : a.layers) {
         json stats = json::object();
@@ -76,6 +100,11 @@ Analysis analysisFromJson(const json& j) {
         for (const json& s : j.at("speakers"))
             a.speakers.push_back({s.at("name").get<std::string>(), s.at("clips").get<int>(), s.value("files", 0),
                                   s.at("seconds").get<double>()});
+        if (j.contains("profiles"))
+            for (const json& p : j["profiles"])
+                a.profiles.push_back({p.at("name").get<std::string>(), p.at("speakers").get<std::vector<std::string>>(),
+                                      p.value("clips", 0), p.value("seconds", 0.0)});
+        if (j.contains("split")) a.split = splitRecordFromJson(j["split"]);
         for (const json& l : j.at("layers")) {
             LayerAnalysis la;
             la.info.name = l.at("name").get<std::string>();
