@@ -12,5 +12,6 @@ int runAllocate(const std::vector<std::string>& args);
 int runEvaluate(const std::vector<std::string>& args);
 int runExport(const std::vector<std::string>& args);
 int runFigures(const std::vector<std::string>& args);
+int runCompare(const std::vector<std::string>& args);
 
 }  // namespace qs::cli

@@ -16,11 +16,14 @@ const char* kUsage =
     "commands:\n"
     "  analyze   --model M.pt --audio DIR [--speaker NAME ...] [--max-clips N] [--threads N]\n"
     "            [--window-seconds S] [--raw-rate HZ] [--raw-channels N]\n"
+    "            [--test-fraction F | --split split.csv] [--speaker-groups FILE [--group-by ATTR]]\n"
     "            [--distance-clips N [--distance-bits B]] --out analysis.json\n"
     "  allocate  --analysis analysis.json --target-mb X\n"
     "            [--metric median|mean|max|abs_max|std|var|kl|l1|l2|cosine|sqnr]\n"
-    "            [--order descending|ascending] [--min-bits N] [--speaker NAME] --out allocation.json\n"
-    "  evaluate  --model M.pt --quantized DIR|Q.pt --audio DIR [--speaker NAME ...] [--max-clips N] [--threads N] --out evaluation.json\n"
+    "            [--order descending|ascending] [--min-bits N] [--spread S] [--speaker NAME | --profile NAME]\n"
+    "            --out allocation.json\n"
+    "  evaluate  --model M.pt --quantized DIR|Q.pt --audio DIR [--speaker NAME ...] [--max-clips N] [--threads N]\n"
+    "            [--test-fraction F | --split split.csv] [--speaker-groups FILE [--group-by ATTR]] --out evaluation.json\n"
     "  export    --model M.pt --analysis analysis.json --allocation allocation.json --out DIR\n"
     "            [--audio DIR] [--calibration-clips N] [--threads N]\n"
     "            [--weight-calibration mse|cosine|minmax] [--weight-granularity channel|tensor|group]\n"
@@ -28,7 +31,12 @@ const char* kUsage =
     "            [--activation-calibration mse|percentile|minmax] [--activation-percentile P]\n"
     "            [--activation-groups K] [--outlier-ratio R] [--activation-groups-all]\n"
     "  figures   --analysis analysis.json [--allocation allocation.json] [--format png|pdf]\n"
-    "            [--width W] [--height H] [--dpi N] --out DIR\n";
+    "            [--width W] [--height H] [--dpi N] --out DIR\n"
+    "  compare   --model M.pt --audio DIR (--target-bits B[,B...] | --target-mb X[,X...]) --out DIR\n"
+    "            [--spread S[,S...]] [--test-fraction F | --split split.csv] [--speaker-groups FILE [--group-by ATTR]]\n"
+    "            [--profile NAME ...] [--speaker NAME ...] [--metric M] [--order O] [--min-bits N]\n"
+    "            [--distance-clips N] [--calibration-clips N] [--activation-bits N] [--weight-calibration W]\n"
+    "            [--activation-calibration A] [--no-uniform] [--bootstrap N] [--confidence C] [--seed N] [--threads N]\n";
 
 struct Command {
     const char* name;
@@ -41,6 +49,7 @@ const Command kCommands[] = {
     {"evaluate", qs::cli::runEvaluate},
     {"export", qs::cli::runExport},
     {"figures", qs::cli::runFigures},
+    {"compare", qs::cli::runCompare},
 };
 
 }  // namespace
