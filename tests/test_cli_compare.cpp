@@ -179,6 +179,11 @@ void TestCliCompare::allCellEqualsExportAndEvaluate() {
     const json& allScheme = j["schemes"][matrix["rows"][3].get<std::size_t>()];
     QCOMPARE(allScheme["kind"].get<std::string>(), std::string("all"));
     const json alloc = readJson(allocation);
+    // Every report says which clips served which purpose.
+    QVERIFY(QString::fromStdString(alloc["split"].get<std::string>()).startsWith("50% of each speaker's files for test"));
+    QCOMPARE(readJson(analysis)["split"]["tune_files"].get<int>(), 9);
+    QCOMPARE(readJson(q + "/encodings.json")["calibration_clips"].size(), std::size_t(9));
+    QVERIFY(csvLines(q + "/report.csv")[0].split(',').contains("split"));
     std::vector<int> bits;
     for (const json& l : alloc["layers"]) bits.push_back(l["bits"].get<int>());
     QCOMPARE(bits, allScheme["bits"].get<std::vector<int>>());

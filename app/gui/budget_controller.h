@@ -23,6 +23,7 @@ struct BudgetSettings {
     int minBits = kDefaultMinBits;
     std::vector<bool> include;            // empty: every layer
     std::string speaker = kAllSpeakers;   // whose allocation is the primary one
+    int spread = 1;                       // relaxed uniformity S (1: Algorithm 1)
 };
 
 class BudgetController : public QObject {

@@ -32,6 +32,7 @@ BudgetSettings settingsFrom(const BudgetPanel* panel, const LayerTableModel* tab
     s.metric = parseMetric(panel->metric().toStdString());
     s.order = parseOrder(panel->order().toStdString());
     s.minBits = panel->minBits();
+    s.spread = panel->spread();
     s.include = table->included();
     s.speaker = panel->speaker().isEmpty() ? std::string(kAllSpeakers) : panel->speaker().toStdString();
     return s;

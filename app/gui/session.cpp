@@ -61,7 +61,7 @@ void saveSession(const QString& path, const Session& s) {
                   {"checked_speakers", jlist(s.checkedSpeakers)}};
     j["analysis"] = s.analysis ? toJson(*s.analysis) : json(nullptr);
     j["budget"] = {{"target_mb", s.targetMb},     {"metric", str(s.metric)},
-                   {"order", str(s.order)},        {"min_bits", s.minBits},
+                   {"order", str(s.order)},        {"min_bits", s.minBits}, {"spread", s.spread},
                    {"speaker", str(s.speaker)},    {"excluded_layers", jlist(s.excludedLayers)}};
     j["selected_layer"] = str(s.selectedLayer);
     const ViewState& v = s.view;
@@ -105,6 +105,7 @@ Session loadSession(const QString& path) {
             s.metric = qstr(b, "metric", s.metric);
             s.order = qstr(b, "order", s.order);
             s.minBits = b.value("min_bits", s.minBits);
+            s.spread = b.value("spread", s.spread);
             s.speaker = qstr(b, "speaker", s.speaker);
             s.excludedLayers = qlist(b, "excluded_layers");
         }

@@ -38,6 +38,7 @@ struct Session {
     QString metric = QStringLiteral("median");
     QString order = QStringLiteral("descending");
     int minBits = 2;
+    int spread = 1;
     QString speaker = QStringLiteral("all");
     QStringList excludedLayers;
     QString selectedLayer;

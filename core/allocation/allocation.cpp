@@ -212,6 +212,7 @@ Allocation describeAllocation(const Analysis& a, const AllocationRequest& reques
     out.speaker = request.speaker;
     out.minBits = request.settings.minBits;
     out.spread = request.settings.spread;
+    out.split = a.split.description;
     out.averageBits = size.averageBits(bits);
     out.compressionRatio = size.compressionRatio(bits);
     for (std::size_t i = 0; i < a.layers.size(); ++i)

@@ -113,6 +113,7 @@ struct Allocation {
     std::string speaker = kAllSpeakers;
     int minBits = kDefaultMinBits;
     int spread = 1;
+    std::string split = "no split";      // the analysis's tune/test split (its tune clips were analysed)
     double averageBits = kFloatBits;     // parameter-weighted over the quantizable layers
     double compressionRatio = 1.0;       // float size / size
     std::vector<LayerBits> layers;       // network order

@@ -45,6 +45,7 @@ json toJson(const Allocation& a) {
         {"speaker", a.speaker},
         {"min_bits", a.minBits},
         {"spread", a.spread},
+        {"split", a.split},
         {"average_bits", a.averageBits},
         {"compression_ratio", a.compressionRatio},
         {"layers", layers},
@@ -62,6 +63,7 @@ Allocation allocationFromJson(const json& j) {
     a.speaker = field<std::string>(j, "speaker", where);
     a.minBits = optionalField<int>(j, "min_bits", kDefaultMinBits, where);
     a.spread = optionalField<int>(j, "spread", 1, where);
+    a.split = optionalField<std::string>(j, "split", a.split, where);
     a.floatSizeMb = optionalField<double>(j, "float_size_mb", 0.0, where);
     a.averageBits = optionalField<double>(j, "average_bits", 0.0, where);
     a.compressionRatio = optionalField<double>(j, "compression_ratio", 0.0, where);

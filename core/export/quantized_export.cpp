@@ -121,7 +121,8 @@ ReportRow reportRow(const Analysis& analysis, const Allocation& a, const ExportS
     const WeightCalibrationOptions& w = o.weights;
     ReportRow row{
         {"model", analysis.model.path}, {"speaker", a.speaker}, {"metric", metricName(a.metric)},
-        {"order", orderName(a.order)}, {"min_bits_floor", std::to_string(a.minBits)},
+        {"order", orderName(a.order)}, {"min_bits_floor", std::to_string(a.minBits)}, {"spread", std::to_string(a.spread)},
+        {"split", analysis.split.description},
         {"target_mb", std::to_string(a.targetMb)}, {"size_mb", std::to_string(s.sizeModelMb)},
         {"float_size_mb", std::to_string(a.floatSizeMb)}, {"compression_ratio", std::to_string(a.compressionRatio)},
         {"avg_bits", std::to_string(a.averageBits)}, {"mean_layer_bits", std::to_string(mean)},

@@ -41,7 +41,9 @@ public:
         return [this, name, start, units](const Progress& p) {
             Progress g;
             g.total = total_;
-            g.done = start + std::size_t(p.fraction() * double(units));
+            // Never backwards, whatever a phase reports.
+            done_ = std::max(done_, start + std::size_t(std::min(1.0, p.fraction()) * double(units)));
+            g.done = done_;
             g.message = p.message.empty() ? name : name + ": " + p.message;
             return !fn_ || fn_(g);
         };
@@ -51,6 +53,7 @@ private:
     ProgressFn fn_;
     std::size_t total_;
     std::size_t offset_ = 0;
+    std::size_t done_ = 0;
 };
 
 bool weightsNeedAudio(WeightRange m) { return m != WeightRange::MinMax && m != WeightRange::Mse; }
@@ -239,12 +242,7 @@ PersonalizationResult comparePersonalization(const SpeechModel& model, const Aud
                 m.rows.push_back(addScheme(own));
             }
             m.rows.push_back(addScheme(all));
-            if (uniform >= 0) {
-                m.rows.push_back(uniform);
-                int differing = 0;
-                for (std::size_t l = 0; l < nLayers; ++l) differing += r.schemes[std::size_t(uniform)].bits[l] != all.bits[l];
-                r.schemes[std::size_t(uniform)].differingFromAll = differing;
-            }
+            if (uniform >= 0) m.rows.push_back(uniform);
             r.matrices.push_back(std::move(m));
         }
     }
@@ -269,12 +267,12 @@ PersonalizationResult comparePersonalization(const SpeechModel& model, const Aud
         const std::vector<const Clip*>& clips = setClips[std::size_t(set)];
         std::vector<bool> mask(nLayers);
         for (std::size_t l = 0; l < nLayers; ++l) mask[l] = v.bits[l] < kFloatBits;
-        // This set's calibration passes, as a share of the phase.
+        // This set's calibration passes, as a share of the phase (the weights' passes count as its end).
         auto within = [&](const std::string& what) {
             return [&, what](const Progress& p) {
                 Progress here;
                 here.total = calibrationUnits;
-                here.done = calibrated + std::size_t(p.fraction() * double(clips.size()));
+                here.done = calibrated + (what == "weights" ? 0 : std::size_t(p.fraction() * double(clips.size())));
                 here.message = r.calibrationSets[std::size_t(set)].name + ", " + what;
                 return calProgress(here);
             };

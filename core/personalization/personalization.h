@@ -69,7 +69,7 @@ struct Scheme {
     int uniformBits = 0;                // uniform only
     int calibrationSet = -1;            // index into calibrationSets
     int variant = -1;                   // index into variants: schemes that share one are identical
-    int differingFromAll = 0;           // layers whose bits differ from the all scheme's
+    int differingFromAll = 0;           // own: layers whose bits differ from the all scheme's
     std::string label() const;          // "own (alice)", "all profiles", "uniform 4-bit"
 };
 
