@@ -16,12 +16,14 @@ int runAllocate(const std::vector<std::string>& args);
 int runEvaluate(const std::vector<std::string>& args);
 int runExport(const std::vector<std::string>& args);
 int runFigures(const std::vector<std::string>& args);
+int runCompare(const std::vector<std::string>& args);
 
 OptionSpec analyzeOptions();
 OptionSpec allocateOptions();
 OptionSpec evaluateOptions();
 OptionSpec exportOptions();
 OptionSpec figuresOptions();
+OptionSpec compareOptions();
 
 // A row of the command table (app/cli/main.cpp). options may be null for a command without a
 // table: completion then offers only file names for it.
