@@ -4,6 +4,8 @@
 //              [--show FIGURE] [--export-model DIR] [--export-dialog]
 //              [--analysis analysis.json [--allocation allocation.json]]
 //              [--figure-format png|pdf] [--figure-size WxH] [--figure-dpi N]
+//              [--test-fraction F | --split FILE] [--speaker-groups FILE] [--compare BITS[,BITS...]]
+//              [--personalization personalization.json]
 // --analysis shows saved results without model or audio; with --export-figures it is the headless
 // figure renderer behind `quantscope-cli figures`. --help and --version need no display; without a
 // display (and no QT_QPA_PLATFORM) the studio says so in one line instead of Qt's platform abort.
@@ -31,9 +33,12 @@
 #include "app/gui/main_window.h"
 #include "app/gui/studio_state.h"
 #include "core/allocation/allocation_io.h"
+#include "core/base/json_io.h"
+#include "core/personalization/personalization_io.h"
 #include "core/stats/analysis.h"
 #include "core/base/errors.h"
 #include "core/base/version.h"
+#include "widgets/personalization_view.h"
 
 namespace {
 
@@ -163,6 +168,7 @@ void scheduleScreenshot(qs::gui::MainWindow* window, const QString& path, const 
         delete quietSince;
         window->cancelAnalysis();
         window->cancelExport();
+        window->cancelPersonalization();
         QApplication::exit(ok ? 0 : 1);
     });
     timer->start();
@@ -227,8 +233,22 @@ int main(int argc, char** argv) {
                                         QStringLiteral("Size of exported figures (default 1200x600)."), QStringLiteral("WxH"));
     const QCommandLineOption figureDpi(QStringLiteral("figure-dpi"),
                                        QStringLiteral("Resolution of exported PNG figures (default 150)."), QStringLiteral("N"));
+    const QCommandLineOption testFraction(QStringLiteral("test-fraction"),
+                                          QStringLiteral("Hold out this share of each speaker's files for test."), QStringLiteral("F"));
+    const QCommandLineOption splitList(QStringLiteral("split"), QStringLiteral("Tune/test split list (path,part)."),
+                                       QStringLiteral("FILE"));
+    const QCommandLineOption speakerGroups(QStringLiteral("speaker-groups"),
+                                           QStringLiteral("Speaker metadata (SPEAKERS.TXT, Common Voice .tsv, speakers.csv)."),
+                                           QStringLiteral("FILE"));
+    const QCommandLineOption compare(QStringLiteral("compare"),
+                                     QStringLiteral("Once the model and audio are in, run the personalization matrix at "
+                                                    "these budgets (bits per weight)."),
+                                     QStringLiteral("BITS"));
+    const QCommandLineOption savedPersonalization(QStringLiteral("personalization"),
+                                                  QStringLiteral("Show a saved personalization.json."), QStringLiteral("FILE"));
     parser.addOptions({model, audio, analyze, session, screenshot, size, layer, figures, show, distances, delay, exportModel,
-                       exportDialog, savedAnalysis, savedAllocation, figureFormat, figureSize, figureDpi});
+                       exportDialog, savedAnalysis, savedAllocation, figureFormat, figureSize, figureDpi, testFraction,
+                       splitList, speakerGroups, compare, savedPersonalization});
 
     // --help and --version print and exit without a display (help2man runs them at build time).
     if (hasArgument(argc, argv, {"--help", "-h", "-?", "--help-all", "--version", "-v"})) {
@@ -317,6 +337,36 @@ int main(int argc, char** argv) {
             std::fprintf(stderr, "quantscope: %s\n", qPrintable(error));
             if (batch) return 1;
         }
+    }
+    if (parser.isSet(testFraction)) window.setSplit(qs::SplitSpec::fraction(parser.value(testFraction).toDouble()));
+    if (parser.isSet(splitList)) window.setSplit(qs::SplitSpec::list(parser.value(splitList).toStdString()));
+    if (parser.isSet(speakerGroups)) {
+        QString error;
+        if (!window.loadSpeakerGroups(parser.value(speakerGroups), &error)) {
+            std::fprintf(stderr, "quantscope: %s\n", qPrintable(error));
+            if (batch) return 1;
+        }
+    }
+    if (parser.isSet(savedPersonalization)) {
+        try {
+            const QString path = parser.value(savedPersonalization);
+            window.showPersonalization(std::make_shared<const qs::PersonalizationResult>(
+                qs::personalizationFromJson(qs::readJson(path.toStdString()))));
+        } catch (const qs::Error& e) {
+            std::fprintf(stderr, "quantscope: %s: %s\n", qPrintable(parser.value(savedPersonalization)), e.what());
+            if (batch) return 1;
+        }
+    }
+    if (parser.isSet(compare)) {
+        window.personalizationView()->setBudgetBits(parser.value(compare));
+        // Once, when the model and the audio are in.
+        auto once = std::make_shared<QMetaObject::Connection>();
+        *once = QObject::connect(&window, &qs::gui::MainWindow::idle, &window, [&window, once] {
+            if (!window.state()->model() || window.state()->audioFolders().empty()) return;
+            QObject::disconnect(*once);
+            QString error;
+            if (!window.startPersonalization(&error) && !error.isEmpty()) std::fprintf(stderr, "quantscope: %s\n", qPrintable(error));
+        });
     }
     if (parser.isSet(model)) window.openModel(parser.value(model));
     for (const QString& dir : parser.values(audio)) window.addAudioFolder(dir);

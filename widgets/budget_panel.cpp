@@ -63,10 +63,19 @@ BudgetPanel::BudgetPanel(QWidget* parent) : QWidget(parent) {
                              "points at per-channel granularity, and ONNX's storage widths (2–4-bit layers take 4 bits, "
                              "5–8-bit layers 8). weights.safetensors and model.onnx's weights then come in under the "
                              "budget."));
+    spread_ = new QSpinBox(this);
+    spread_->setObjectName(QStringLiteral("spread"));
+    spread_->setRange(1, 31);
+    spread_->setValue(1);
+    spread_->setPrefix(tr("spread "));
+    spread_->setSuffix(tr(" bit"));
+    spread_->setToolTip(tr("Relaxed uniformity: every layer stays within this many bits of the most precise one. "
+                           "1 is myQASR's Algorithm 1 (all layers within one bit); more lets the scores move bits further"));
     speaker_ = new QComboBox(this);
     speaker_->setObjectName(QStringLiteral("speaker"));
     speaker_->setMinimumContentsLength(10);
-    speaker_->setToolTip(tr("Whose statistics the allocation follows (\"all\" pools every speaker)"));
+    speaker_->setToolTip(tr("Whose statistics the allocation follows: a speaker, a speaker group, or \"all\" "
+                            "pooling every speaker"));
 
     auto* settings = new QHBoxLayout;
     settings->setSpacing(6);
@@ -75,6 +84,7 @@ BudgetPanel::BudgetPanel(QWidget* parent) : QWidget(parent) {
     settings->addWidget(order_);
     settings->addWidget(minBits_);
     settings->addWidget(fitFiles_);
+    settings->addWidget(spread_);
     settings->addSpacing(8);
     settings->addWidget(new QLabel(tr("Speaker"), this));
     settings->addWidget(speaker_);
@@ -124,6 +134,7 @@ BudgetPanel::BudgetPanel(QWidget* parent) : QWidget(parent) {
     connect(order_, &QComboBox::currentIndexChanged, this, changed);
     connect(minBits_, &QSpinBox::valueChanged, this, changed);
     connect(fitFiles_, &QCheckBox::toggled, this, changed);
+    connect(spread_, &QSpinBox::valueChanged, this, changed);
     connect(speaker_, &QComboBox::currentIndexChanged, this, changed);
     connect(slider_, &QSlider::valueChanged, this, &BudgetPanel::onSlider);
     connect(spin_, &QDoubleSpinBox::valueChanged, this, &BudgetPanel::onSpin);
@@ -157,6 +168,8 @@ int BudgetPanel::minBits() const { return minBits_->value(); }
 bool BudgetPanel::fitFiles() const { return fitFiles_->isChecked(); }
 void BudgetPanel::setFitFiles(bool on) { fitFiles_->setChecked(on); }
 void BudgetPanel::setMinBits(int bits) { minBits_->setValue(bits); }
+int BudgetPanel::spread() const { return spread_->value(); }
+void BudgetPanel::setSpread(int bits) { spread_->setValue(bits); }
 QString BudgetPanel::speaker() const { return speaker_->currentText(); }
 
 void BudgetPanel::setSpeakers(const QStringList& speakers) {

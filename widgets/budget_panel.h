@@ -1,4 +1,5 @@
-// The budget strip: the metric, order, bit floor and speaker the allocation is computed for, the
+// The budget strip: the metric, order, bit floor, spread and speaker (or speaker group) the allocation
+// is computed for, the
 // memory budget slider (MB) with an exact spin box, and what the current allocation achieves.
 #pragma once
 
@@ -33,6 +34,8 @@ public:
     // "Fit the files": budget the export files (scales, zero points, ONNX storage) instead of myQASR's size.
     bool fitFiles() const;
     void setFitFiles(bool on);
+    int spread() const;  // relaxed uniformity S: 1 is myQASR's Algorithm 1
+    void setSpread(int bits);
     QString speaker() const;
     void setSpeakers(const QStringList& speakers);  // keeps the current one when still available
     void setSpeaker(const QString& name);
@@ -65,6 +68,7 @@ private:
     QComboBox* order_ = nullptr;
     QSpinBox* minBits_ = nullptr;
     QCheckBox* fitFiles_ = nullptr;
+    QSpinBox* spread_ = nullptr;
     QComboBox* speaker_ = nullptr;
     QSlider* slider_ = nullptr;
     QDoubleSpinBox* spin_ = nullptr;

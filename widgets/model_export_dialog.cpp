@@ -86,9 +86,11 @@ ModelExportDialog::ModelExportDialog(const QString& allocationSummary, const QSt
                            "/usr/bin/python3 with torch and onnx."));
     form->addRow(tr("Format"), format_);
 
-    evaluate_ = new QCheckBox(tr("Then compare it with the float model on the calibration speakers' audio"), this);
+    evaluate_ = new QCheckBox(tr("Then compare it with the float model on the speakers' held-out clips"), this);
     evaluate_->setObjectName(QStringLiteral("exportEvaluate"));
-    evaluate_->setToolTip(tr("Runs both models on every clip of the calibration audio: output SQNR and KL, and with "
+    evaluate_->setToolTip(tr("Runs both models on the test clips of the split (without a split: on the clips the "
+                             "calibration did not read; quality is never measured on calibration clips): output SQNR "
+                             "and KL, and with "
                              "CTC labels the WER of the quantized transcripts against the float ones (and against "
                              "reference transcripts when the folder has them). Written to evaluation.json and "
                              "report.csv in the export folder."));

@@ -1,4 +1,5 @@
 // quantscope-cli allocate: bits per layer for a memory budget, from an analysis.json.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -14,8 +15,8 @@ namespace qs::cli {
 
 OptionSpec allocateOptions() {
     OptionSpec spec;
-    spec.values = {"analysis", "target-mb", "metric", "order", "min-bits", "speaker", "out", "weight-granularity",
-                   "weight-group-size"};
+    spec.values = {"analysis", "target-mb", "metric", "order", "min-bits", "spread", "speaker", "profile", "out",
+                   "weight-granularity", "weight-group-size"};
     spec.switches = {"fit-files"};
     spec.choices = {{"metric", metricNames()},
                     {"order", {"descending", "ascending"}},
@@ -38,9 +39,20 @@ int runAllocate(const std::vector<std::string>& args) {
     request.settings.minBits = a.getInt("min-bits", kDefaultMinBits);
     if (request.settings.minBits < 1 || request.settings.minBits > 31)
         throw InputError("--min-bits must be 1 to 31, not " + std::to_string(request.settings.minBits));
-    request.speaker = a.get("speaker", kAllSpeakers);
+    request.settings.spread = a.getInt("spread", 1);
+    if (request.settings.spread < 1 || request.settings.spread > 31)
+        throw InputError("--spread must be 1 to 31, not " + std::to_string(request.settings.spread));
+    // A profile (speaker group) is chosen like a speaker; --profile says which one is meant.
+    if (a.has("speaker") && a.has("profile")) throw InputError("give either --speaker or --profile, not both");
+    request.speaker = a.get("profile", a.get("speaker", kAllSpeakers));
 
     const Analysis analysis = loadAnalysis(analysisPath);
+    if (a.has("profile") && !analysis.findProfile(request.speaker)) {
+        std::string known;
+        for (const ProfileSummary& p : analysis.profiles) known += (known.empty() ? "" : ", ") + p.name;
+        throw InputError("unknown profile '" + request.speaker + "' (" +
+                         (known.empty() ? "the analysis has no speaker groups: analyze with --speaker-groups FILE" : "available: " + known) + ")");
+    }
     if (a.has("fit-files")) {  // budget the export files, scales, zero points and ONNX storage included
         FileSizeOptions f;
         f.granularity = parseGranularity("per_" + a.choice("weight-granularity", "channel"));
@@ -53,9 +65,13 @@ int runAllocate(const std::vector<std::string>& args) {
     const Allocation result = allocateAnalysis(analysis, request);
     saveAllocation(outPath, result);
 
-    std::fprintf(stderr, "allocated %zu layers: %.3f MB (target %.3f MB, float %.3f MB), average %.2f bits, %.2fx smaller -> %s\n",
+    int lowest = kFloatBits, highest = 0;
+    for (const LayerBits& l : result.layers)
+        if (l.included) lowest = std::min(lowest, l.bits), highest = std::max(highest, l.bits);
+    std::fprintf(stderr, "allocated %zu layers: %.3f MB (target %.3f MB, float %.3f MB), average %.2f bits, %.2fx smaller, "
+                 "%d to %d bits (spread %d) -> %s\n",
                  result.layers.size(), result.sizeMb, result.targetMb, result.floatSizeMb, result.averageBits,
-                 result.compressionRatio, outPath.c_str());
+                 result.compressionRatio, lowest, highest, result.spread, outPath.c_str());
     if (result.fitFiles)
         std::fprintf(stderr, "export files: at most %.3f MB (weights.safetensors and model.onnx's tensors, %s scales "
                              "and zero points, ONNX storage widths); myQASR's size model: %.3f MB\n",

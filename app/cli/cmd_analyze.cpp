@@ -1,4 +1,5 @@
-// quantscope-cli analyze: per-layer activation statistics of a model on an audio folder.
+// quantscope-cli analyze: per-layer activation statistics of a model on an audio folder (its tune
+// clips when a split is given), per speaker, per speaker group and over all.
 #include <cstdio>
 
 #include "app/cli/args.h"
@@ -13,7 +14,7 @@ namespace qs::cli {
 OptionSpec analyzeOptions() {
     OptionSpec spec;
     spec.values = {"model", "audio", "out", "max-clips", "threads", "window-seconds", "raw-rate",
-                   "raw-channels", "distance-clips", "distance-bits"};
+                   "raw-channels", "distance-clips", "distance-bits", "test-fraction", "split", "speaker-groups", "group-by"};
     spec.repeatable = {"speaker"};
     return spec;
 }
@@ -32,17 +33,25 @@ int runAnalyze(const std::vector<std::string>& argv) {
     const Engine& e = engine();
     const std::shared_ptr<const SpeechModel> loaded = e.loadModel(modelPath);
     const SpeechModel& model = *loaded;
-    const AudioCorpus corpus = scanCorpus(args, audioDir, model.info(), args.getInt("max-clips", 0));
+    const AudioCorpus scanned = scanCorpus(args, audioDir, model.info(), args.getInt("max-clips", 0));
+    // With a split, only the tune clips are analysed; the test clips are held out for evaluation.
+    const ClipSplit split = ClipSplit::make(scanned, splitSpec(args));
+    const AudioCorpus corpus = split.tuneCorpus(scanned);
+    const std::vector<Profile> groups = speakerGroups(args, corpus);
 
     std::size_t clips = 0;
     for (const auto& s : corpus.speakers()) clips += s.clips.size();
     std::fprintf(stderr, "analyze: %s, %zu layers; %zu speakers, %zu clips (%zu files skipped)\n",
                  modelPath.c_str(), model.info().layers.size(), corpus.speakers().size(), clips,
                  corpus.skipped().size());
+    if (split.active()) std::fprintf(stderr, "analyze: %s\n", splitSummary(split).c_str());
+    if (!groups.empty()) std::fprintf(stderr, "analyze: %zu speaker groups from %s\n", groups.size(), args.required("speaker-groups").c_str());
 
     AnalyzeOptions options;
     options.threads = threads;
+    options.profiles = groups;
     Analysis analysis = e.analyze(model, corpus, options, printer.callback());
+    analysis.split = split.record();
     printer.finish();
 
     // Distance sensitivities (kl, l1, l2, cosine, sqnr): one extra pass per layer per clip.
@@ -53,6 +62,7 @@ int runAnalyze(const std::vector<std::string>& argv) {
         d.clipsPerSpeaker = distanceClips;
         d.bits = args.getInt("distance-bits", 8);
         d.threads = threads;
+        d.profiles = groups;
         std::fprintf(stderr, "analyze: distance passes, %zu layers x %d clips per speaker at %d bits\n",
                      model.info().layers.size(), distanceClips, d.bits);
         ProgressPrinter layers("distances", "layers");

@@ -1,6 +1,8 @@
-// quantscope-cli evaluate: the float model and its quantized export on the same audio, per speaker.
+// quantscope-cli evaluate: the float model and its quantized export on the same audio, per speaker and
+// speaker group: the test clips of a split, never the clips the export's calibration read.
 #include <cstdio>
 #include <filesystem>
+#include <set>
 #include <string>
 
 #include "app/cli/args.h"
@@ -11,6 +13,7 @@
 #include "core/engine/engine.h"
 #include "core/evaluation/evaluation.h"
 #include "core/evaluation/trn_files.h"
+#include "core/export/calibration_record.h"
 #include "core/export/export_report.h"
 #include "core/base/json_io.h"
 
@@ -57,7 +60,7 @@ std::string summary(const EvaluationScores& s, bool transcripts) {
 OptionSpec evaluateOptions() {
     OptionSpec spec;
     spec.values = {"model", "quantized", "audio", "out", "max-clips", "threads", "window-seconds", "raw-rate",
-                   "raw-channels", "trn"};
+                   "raw-channels", "trn", "test-fraction", "split", "speaker-groups", "group-by"};
     spec.repeatable = {"speaker"};
     return spec;
 }
@@ -89,16 +92,39 @@ int runEvaluate(const std::vector<std::string>& argv) {
     checkModelsMatch(floatModel.info(), quantized.info());
     if (args.has("trn") && floatModel.info().labels.empty())
         throw InputError("--trn: " + modelPath + " has no CTC labels (model.json \"labels\"), so there are no transcripts");
-    const AudioCorpus corpus = scanCorpus(args, audioDir, floatModel.info(), maxClips);
-
-    std::size_t clips = 0;
+    const AudioCorpus scanned = scanCorpus(args, audioDir, floatModel.info(), maxClips);
+    // With a split, only the test clips; never a clip the export's calibration read.
+    const ClipSplit split = ClipSplit::make(scanned, splitSpec(args));
+    AudioCorpus corpus = split.testCorpus(scanned);
+    const std::set<std::string> calibrationFiles =
+        std::filesystem::is_directory(quantizedArg) ? readCalibrationFiles(quantizedArg) : std::set<std::string>{};
+    std::size_t clips = 0, leftOut = 0;
     for (const auto& s : corpus.speakers()) clips += s.clips.size();
+    if (!calibrationFiles.empty()) {
+        corpus.keepClips([&](const Clip& c) { return !calibrationFiles.count(calibrationFileKey(c.path)); });
+        std::size_t kept = 0;
+        for (const auto& s : corpus.speakers()) kept += s.clips.size();
+        leftOut = clips - kept;
+        clips = kept;
+        if (clips == 0)
+            throw InputError("every clip of " + audioDir + " was used to calibrate " + quantizedArg +
+                             ": evaluate on other audio, or split it (--test-fraction) before analysing and exporting");
+    }
+    const std::vector<Profile> groups = speakerGroups(args, corpus);
+
     std::fprintf(stderr, "evaluate: %s against %s; %zu speakers, %zu clips (%zu files skipped)\n",
                  quantizedPath.c_str(), modelPath.c_str(), corpus.speakers().size(), clips, corpus.skipped().size());
+    if (split.active()) std::fprintf(stderr, "evaluate: test clips only, %s\n", splitSummary(split).c_str());
+    if (leftOut > 0)
+        std::fprintf(stderr, "evaluate: left out %zu clip%s the calibration used (listed in %s/encodings.json)\n", leftOut,
+                     leftOut == 1 ? "" : "s", quantizedArg.c_str());
 
     EvaluateOptions options;
     options.threads = threads;
-    const Evaluation evaluation = e.evaluate(floatModel, quantized, corpus, options, printer.callback());
+    options.profiles = groups;
+    Evaluation evaluation = e.evaluate(floatModel, quantized, corpus, options, printer.callback());
+    evaluation.split = split.record();
+    evaluation.calibrationClipsLeftOut = int(leftOut);
     printer.finish();
     saveEvaluation(out, evaluation);
     if (args.has("trn")) {
@@ -110,6 +136,8 @@ int runEvaluate(const std::vector<std::string>& argv) {
 
     for (const auto& s : evaluation.skipped) std::fprintf(stderr, "skipped %s: %s\n", s.path.c_str(), s.reason.c_str());
     for (const auto& s : evaluation.speakers) std::fprintf(stderr, "%s\n", summary(s, evaluation.transcripts).c_str());
+    for (const auto& s : evaluation.profiles)
+        std::fprintf(stderr, "group %s\n", summary(s, evaluation.transcripts).c_str());
     if (evaluation.speakers.size() > 1)
         std::fprintf(stderr, "%s\n", summary(evaluation.all, evaluation.transcripts).c_str());
     std::fprintf(stderr, "evaluate: wrote %s (%.1f s of audio in %.1f s on %d threads)\n", out.c_str(),

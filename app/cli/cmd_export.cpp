@@ -5,6 +5,7 @@
 #include "app/cli/commands.h"
 #include "app/cli/progress_printer.h"
 #include "core/allocation/allocation_io.h"
+#include "core/audio/clip_split.h"
 #include "core/engine/engine.h"
 #include "core/export/quantized_export.h"
 
@@ -62,13 +63,21 @@ int runExport(const std::vector<std::string>& argv) {
     a.outlierRatio = args.getDouble("outlier-ratio", a.outlierRatio);
     a.groupsAllLayers = args.has("activation-groups-all");
 
-    // Calibration audio: the analysed folder (or --audio), narrowed to the allocation's speaker.
+    // Calibration audio: the analysed folder (or --audio), its tune clips when the analysis recorded
+    // a split, narrowed to the allocation's speaker or speaker group.
     std::unique_ptr<AudioCorpus> corpus;
     if (options.activationBits > 0 || w.method == WeightRange::Cosine) {
         const std::string audio = args.get("audio", analysis.audioRoot);
         if (audio.empty()) throw InputError("the analysis names no audio folder: pass --audio DIR");
         corpus = std::make_unique<AudioCorpus>(AudioCorpus::scan(audio, corpusOptionsFor(model.info())));
-        if (allocation.speaker != kAllSpeakers) corpus->selectSpeakers({allocation.speaker});
+        if (analysis.split.active()) {
+            *corpus = ClipSplit::fromRecord(*corpus, analysis.split).tuneCorpus(*corpus);
+            std::fprintf(stderr, "export: calibrating on tune clips only (split: %s)\n", analysis.split.description.c_str());
+        }
+        if (allocation.speaker != kAllSpeakers) {
+            const std::vector<std::string> members = analysis.membersOf(allocation.speaker);
+            corpus->selectSpeakers(members.empty() ? std::vector<std::string>{allocation.speaker} : members);
+        }
     }
     const ExportSummary s = e.exportQuantizedModel(model, analysis, allocation, corpus.get(), options, out, printer.callback());
     printer.finish();

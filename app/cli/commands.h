@@ -17,6 +17,7 @@ int runEvaluate(const std::vector<std::string>& args);
 int runExport(const std::vector<std::string>& args);
 int runFigures(const std::vector<std::string>& args);
 int runFleetReport(const std::vector<std::string>& args);
+int runCompare(const std::vector<std::string>& args);
 
 OptionSpec analyzeOptions();
 OptionSpec allocateOptions();
@@ -24,6 +25,7 @@ OptionSpec evaluateOptions();
 OptionSpec exportOptions();
 OptionSpec figuresOptions();
 OptionSpec fleetReportOptions();
+OptionSpec compareOptions();
 
 // A row of the command table (app/cli/main.cpp). options may be null for a command without a
 // table: completion then offers only file names for it.

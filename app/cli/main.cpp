@@ -20,15 +20,16 @@ const char* kUsage =
     "Commands:\n"
     "  analyze   --model M.pt --audio DIR [--speaker NAME ...] [--max-clips N] [--threads N]\n"
     "            [--window-seconds S] [--raw-rate HZ] [--raw-channels N]\n"
+    "            [--test-fraction F | --split split.csv] [--speaker-groups FILE [--group-by ATTR]]\n"
     "            [--distance-clips N [--distance-bits B]] --out analysis.json\n"
     "  allocate  --analysis analysis.json --target-mb X\n"
     "            [--metric median|mean|max|abs_max|std|var|kl|l1|l2|cosine|sqnr]\n"
-    "            [--order descending|ascending] [--min-bits N] [--speaker NAME]\n"
+    "            [--order descending|ascending] [--min-bits N] [--spread S] [--speaker NAME | --profile NAME]\n"
     "            [--fit-files [--weight-granularity channel|tensor|group] [--weight-group-size N]]\n"
     "            --out allocation.json\n"
     "  evaluate  --model M.pt --quantized DIR|Q.pt --audio DIR [--speaker NAME ...] [--max-clips N] [--threads N]\n"
-    "            [--window-seconds S] [--raw-rate HZ] [--raw-channels N] [--trn DIR] --out evaluation.json\n"
-    "  export    --model M.pt --analysis analysis.json --allocation allocation.json --out DIR\n"
+    "            [--window-seconds S] [--raw-rate HZ] [--raw-channels N] [--trn DIR]\n"
+    "            [--test-fraction F | --split split.csv] [--speaker-groups FILE [--group-by ATTR]] --out evaluation.json\n"    "  export    --model M.pt --analysis analysis.json --allocation allocation.json --out DIR\n"
     "            [--audio DIR] [--calibration-clips N] [--threads N]\n"
     "            [--weight-calibration mse|cosine|minmax] [--weight-granularity channel|tensor|group]\n"
     "            [--weight-group-size N] [--clip-candidates N] [--activation-bits N]\n"
@@ -37,6 +38,11 @@ const char* kUsage =
     "            [--format torchscript|onnx]\n"
     "  figures   --analysis analysis.json [--allocation allocation.json] [--format png|pdf]\n"
     "            [--width W] [--height H] [--dpi N] --out DIR\n"
+    "  compare   --model M.pt --audio DIR (--target-bits B[,B...] | --target-mb X[,X...]) --out DIR\n"
+    "            [--spread S[,S...]] [--test-fraction F | --split split.csv] [--speaker-groups FILE [--group-by ATTR]]\n"
+    "            [--profile NAME ...] [--speaker NAME ...] [--metric M] [--order O] [--min-bits N]\n"
+    "            [--distance-clips N] [--calibration-clips N] [--activation-bits N] [--weight-calibration W]\n"
+    "            [--activation-calibration A] [--no-uniform] [--bootstrap N] [--confidence C] [--seed N] [--threads N]\n"
     "  fleet-report --root DIR --out DIR [--format png|pdf] [--no-figure]\n"
     "  fleet-report --root DIR --failed-indices\n"
     "\n"
@@ -52,6 +58,7 @@ const Command kCommands[] = {
     {"export", qs::cli::runExport, qs::cli::exportOptions},
     {"figures", qs::cli::runFigures, qs::cli::figuresOptions},
     {"fleet-report", qs::cli::runFleetReport, qs::cli::fleetReportOptions},
+    {"compare", qs::cli::runCompare, qs::cli::compareOptions},
 };
 
 }  // namespace

@@ -98,14 +98,34 @@ bool AnalysisController::start(const AnalysisRequest& request) {
     distance.threads = request.threads;
     distance.clipsPerSpeaker = request.distanceClipsPerSpeaker;
     const bool distances = request.distances;
+    const SplitSpec splitSpec = request.split;
+    const std::vector<Profile> groups = request.groups;
 
-    auto job = [this, run, stop, model, root, speakers, maxClips, options, distance, distances](QPromise<Outcome>& promise) {
+    auto job = [this, run, stop, model, root, speakers, maxClips, options, distance, distances, splitSpec,
+                groups](QPromise<Outcome>& promise) {
         Outcome out;
         JobOutcome<int> caught;
         try {
             AudioCorpus corpus = AudioCorpus::scan(root, corpusOptionsFor(model->info()));
             if (!speakers.empty()) corpus.selectSpeakers(speakers);
             corpus.limitClips(maxClips);
+            // The test clips are held out: analysis, allocation and calibration see the tune clips only.
+            const ClipSplit split = ClipSplit::make(corpus, splitSpec);
+            corpus = split.tuneCorpus(corpus);
+            std::vector<std::string> present;
+            for (const auto& s : corpus.speakers()) present.push_back(s.name);
+            // Groups keep the members this analysis covers.
+            std::vector<Profile> kept = groups;
+            for (Profile& g : kept)
+                g.speakers.erase(std::remove_if(g.speakers.begin(), g.speakers.end(), [&](const std::string& m) {
+                    return std::find(present.begin(), present.end(), m) == present.end();
+                }), g.speakers.end());
+            kept.erase(std::remove_if(kept.begin(), kept.end(), [](const Profile& g) { return g.speakers.empty(); }),
+                       kept.end());
+            AnalyzeOptions analyzeOptions = options;
+            analyzeOptions.profiles = kept;
+            DistanceOptions distanceOptions = distance;
+            distanceOptions.profiles = kept;
             double totalSeconds = 0;
             QStringList names;
             QList<int> counts;
@@ -129,7 +149,7 @@ bool AnalysisController::start(const AnalysisRequest& request) {
                 }
                 return true;
             };
-            Analysis analysis = engine().analyze(*model, corpus, options, progress);
+            Analysis analysis = engine().analyze(*model, corpus, analyzeOptions, progress);
             if (distances) {
                 auto distanceProgress = [&](const Progress& p) {
                     if (stop->load() || promise.isCanceled()) return false;
@@ -137,8 +157,9 @@ bool AnalysisController::start(const AnalysisRequest& request) {
                                                     QStringLiteral("distance passes: ") + QString::fromStdString(p.message));
                     return true;
                 };
-                attachDistances(analysis, engine().distanceScores(*model, corpus, distance, distanceProgress));
+                attachDistances(analysis, engine().distanceScores(*model, corpus, distanceOptions, distanceProgress));
             }
+            analysis.split = split.record();
             out.analysis = std::make_shared<const Analysis>(std::move(analysis));
         } catch (...) {
             captureException(caught);

@@ -16,6 +16,8 @@
 #include <memory>
 #include <mutex>
 
+#include "core/audio/clip_split.h"
+#include "core/audio/speaker_profiles.h"
 #include "core/stats/analysis.h"
 #include "core/model/speech_model.h"
 
@@ -33,6 +35,10 @@ struct AnalysisRequest {
     // so the KL, L1, L2, cosine and SQNR metrics become available. (layers + 1) passes per clip.
     bool distances = false;
     int distanceClipsPerSpeaker = 4;
+    // Only the tune clips of this split are analysed (no split: every clip); the analysis records it.
+    SplitSpec split;
+    // Speaker groups whose statistics are pooled like "all" (members outside the analysis are ignored).
+    std::vector<Profile> groups;
 };
 
 class AnalysisController : public QObject {

@@ -24,6 +24,7 @@ struct BudgetSettings {
     std::vector<bool> include;            // empty: every layer
     std::string speaker = kAllSpeakers;   // whose allocation is the primary one
     bool fitFiles = false;                // budget the export files (AllocationSettings::fitFiles)
+    int spread = 1;                       // relaxed uniformity S (1: Algorithm 1)
 };
 
 class BudgetController : public QObject {

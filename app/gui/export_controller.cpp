@@ -1,16 +1,20 @@
-// The model export job: calibration corpus, export and the optional evaluation, on the pool with
-// progress and cancel.
+// The model export job: calibration corpus (tune clips), export and the optional evaluation (test
+// clips, never calibration clips), on the pool with progress and cancel.
 #include "app/gui/export_controller.h"
 
 #include <QDirIterator>
 #include <QFileInfo>
 #include <atomic>
 #include <mutex>
+#include <optional>
+#include <set>
 
 #include "app/gui/background_job.h"
+#include "core/audio/clip_split.h"
 #include "core/engine/engine.h"
 #include "core/evaluation/evaluation.h"
 #include "core/evaluation/trn_files.h"
+#include "core/export/calibration_record.h"
 #include "core/export/export_report.h"
 #include "core/export/quantized_export.h"
 
@@ -37,11 +41,12 @@ qint64 folderBytes(const QString& dir) {
     return bytes;
 }
 
-// The calibration clips: the loaded corpus when it was scanned as the model needs, else the folder
-// rescanned so; only the allocation's speaker unless it is "all". Null without a folder.
-std::unique_ptr<AudioCorpus> calibrationCorpus(const SpeechModel& model, const std::string& folder,
-                                               const std::shared_ptr<const AudioCorpus>& loaded,
-                                               const std::string& speaker) {
+// The allocation's audio: the loaded corpus when it was scanned as the model needs, else the folder
+// rescanned so; only the allocation's speaker (or its group's members) unless it is "all". Null
+// without a folder.
+std::unique_ptr<AudioCorpus> allocationAudio(const SpeechModel& model, const std::string& folder,
+                                             const std::shared_ptr<const AudioCorpus>& loaded, const Analysis& analysis,
+                                             const std::string& speaker) {
     if (folder.empty()) return nullptr;
     const CorpusOptions options = corpusOptionsFor(model.info());
     std::unique_ptr<AudioCorpus> corpus;
@@ -50,23 +55,30 @@ std::unique_ptr<AudioCorpus> calibrationCorpus(const SpeechModel& model, const s
     } else {
         corpus = std::make_unique<AudioCorpus>(AudioCorpus::scan(folder, options));
     }
-    if (speaker != kAllSpeakers) corpus->selectSpeakers({speaker});
+    if (speaker != kAllSpeakers) {
+        const std::vector<std::string> members = analysis.membersOf(speaker);
+        corpus->selectSpeakers(members.empty() ? std::vector<std::string>{speaker} : members);
+    }
     return corpus;
 }
 
-// Quantized vs float on every clip of the calibration audio; its files go into the export folder.
-void evaluateExport(const SpeechModel& model, const AudioCorpus& corpus, int threads, const ProgressFn& progress,
-                    ExportResult& r) {
+// Quantized vs float on the evaluation clips; its files go into the export folder.
+void evaluateExport(const SpeechModel& model, const AudioCorpus& corpus, const SplitRecord& split, int leftOut,
+                    int threads, const ProgressFn& progress, ExportResult& r) {
     const std::string dir = r.dir.toStdString();
     const std::shared_ptr<const SpeechModel> quantized = engine().loadModel(dir + "/model.pt");
     EvaluateOptions options;
     options.threads = threads;
-    const Evaluation e = engine().evaluate(model, *quantized, corpus, options, progress);
+    Evaluation e = engine().evaluate(model, *quantized, corpus, options, progress);
+    e.split = split;
+    e.calibrationClipsLeftOut = leftOut;
     saveEvaluation(dir + "/evaluation.json", e);
     if (e.transcripts) writeTrnFiles(dir, e);  // reference.trn, float.trn, quantized.trn for sclite
     updateReportCsv(dir + "/report.csv", evaluationFields(e));
     r.evaluated = true;
     r.evaluatedClips = e.all.clips;
+    r.onTestClips = split.active();
+    r.calibrationClipsLeftOut = leftOut;
     r.sqnrDb = e.all.output.sqnrDb;
     if (e.transcripts) r.werVsFloat = e.all.werVsFloat.rate();
     if (e.transcripts && e.all.referenceClips > 0) r.wer = e.all.werQuantized.rate(), r.werFloat = e.all.werFloat.rate();
@@ -144,7 +156,15 @@ bool ExportController::start(const ExportRequest& request) {
             shared->detail = QString::fromStdString(p.message);
             return true;
         };
-        const std::unique_ptr<AudioCorpus> corpus = calibrationCorpus(*model, folder, loaded, allocation.speaker);
+        // Calibration sees the tune clips of the analysis's split; the evaluation afterwards its test
+        // clips, or (no split) the clips the calibration did not read.
+        const std::unique_ptr<AudioCorpus> audio = allocationAudio(*model, folder, loaded, *analysis, allocation.speaker);
+        std::unique_ptr<AudioCorpus> corpus;
+        std::optional<ClipSplit> split;
+        if (audio) {
+            split = ClipSplit::fromRecord(*audio, analysis->split);
+            corpus = std::make_unique<AudioCorpus>(split->tuneCorpus(*audio));
+        }
         if (shared->stop.load()) throw Cancelled();
         const ExportSummary s =
             engine().exportQuantizedModel(*model, *analysis, allocation, corpus.get(), options, outDir, progress);
@@ -156,7 +176,7 @@ bool ExportController::start(const ExportRequest& request) {
         for (const SkippedFile& f : s.skipped) r.skipped << QString::fromStdString(f.path + ": " + f.reason);
         r.sizeModelMb = s.sizeModelMb;
         r.packedMb = s.packedMb;
-        if (evaluateAfter && corpus) {
+        if (evaluateAfter && audio) {
             {
                 std::lock_guard<std::mutex> lock(shared->mutex);
                 shared->phase = 1;
@@ -170,7 +190,17 @@ bool ExportController::start(const ExportRequest& request) {
                 return progress(named);
             };
             try {
-                evaluateExport(*model, *corpus, options.threads, evaluationProgress, r);
+                AudioCorpus evaluation = split->active() ? split->testCorpus(*audio) : *audio;
+                std::size_t before = 0, after = 0;
+                for (const Speaker& sp : evaluation.speakers()) before += sp.clips.size();
+                const std::set<std::string> used(s.calibrationFiles.begin(), s.calibrationFiles.end());
+                evaluation.keepClips([&](const Clip& c) { return !used.count(calibrationFileKey(c.path)); });
+                for (const Speaker& sp : evaluation.speakers()) after += sp.clips.size();
+                if (after == 0)
+                    throw InputError("every clip was used for calibration, so nothing is left to measure quality on: "
+                                     "choose a test split in the audio panel and analyse again");
+                evaluateExport(*model, evaluation, analysis->split, int(before - after), options.threads,
+                               evaluationProgress, r);
             } catch (const Cancelled&) {
                 r.evaluationProblem = QStringLiteral("the evaluation was cancelled");
             } catch (const Error& e) {

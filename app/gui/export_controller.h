@@ -1,6 +1,7 @@
 // Runs qs::exportQuantizedModel off the GUI thread (runInBackground on the window's pool): the
 // calibration audio is the given folder, rescanned with the model's sample rate when the loaded
-// corpus was scanned with another one, narrowed to the allocation's speaker unless that is "all".
+// corpus was scanned with another one, narrowed to the allocation's speaker (or speaker group) unless
+// that is "all", and to the tune clips of the analysis's split.
 // The worker writes its progress into a shared slot that a timer here reads, so progress (with an
 // estimate of the time left) reaches the window without the job ever touching this object; cancel()
 // sets the flag core's progress callback reads, and core then leaves no folder behind.
@@ -35,7 +36,8 @@ struct ExportRequest {
     QString weightCalibration = QStringLiteral("mse");      // core's names: mse, cosine, minmax
     bool onnx = false;                                      // also model.onnx (ExportOptions::onnx)
     QString activationCalibration = QStringLiteral("mse");  // mse, percentile, minmax
-    bool evaluate = true;  // then evaluate it against the float model on the calibration audio (all its clips)
+    bool evaluate = true;  // then evaluate it against the float model on the test clips of the analysis's
+                           // split, or (no split) on the clips the calibration did not read
 };
 
 struct ExportResult {
@@ -48,10 +50,12 @@ struct ExportResult {
     double seconds = 0;
 
     // The evaluation after the export (ExportRequest::evaluate, with audio): quantized vs float on
-    // every clip of the calibration audio, written to evaluation.json and report.csv.
+    // the test clips (never on a calibration clip), written to evaluation.json and report.csv.
     bool evaluated = false;
     QString evaluationProblem;  // why there is none: cancelled, failed (the export itself stands)
     int evaluatedClips = 0;
+    bool onTestClips = false;         // the split's test clips (else the audio minus calibration clips)
+    int calibrationClipsLeftOut = 0;
     double sqnrDb = 0;
     double werVsFloat = -1;     // -1: the model has no CTC labels
     double wer = -1, werFloat = -1;  // -1: no reference transcripts

@@ -15,6 +15,7 @@
 #include "app/gui/budget_controller.h"
 #include "app/gui/export_controller.h"
 #include "app/gui/file_loader.h"
+#include "app/gui/personalization_controller.h"
 #include "app/gui/recent_files.h"
 #include "app/gui/studio_state.h"
 #include "widgets/allocation_view.h"
@@ -23,12 +24,15 @@
 #include "widgets/budget_panel.h"
 #include "widgets/channel_view.h"
 #include "widgets/comparison_view.h"
+#include "widgets/gain_bars.h"
 #include "widgets/histogram_view.h"
 #include "widgets/icons.h"
 #include "widgets/job_progress.h"
 #include "widgets/layer_table_model.h"
+#include "widgets/matrix_heatmap.h"
 #include "widgets/model_panel.h"
 #include "widgets/outlier_view.h"
+#include "widgets/personalization_view.h"
 #include "widgets/plot_style.h"
 #include "widgets/sensitivity_view.h"
 
@@ -47,6 +51,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     loader_ = new FileLoader(&pool_, this);
     analysis_ = new AnalysisController(&pool_, this);
     exporter_ = new ExportController(&pool_, this);
+    personalization_ = new PersonalizationController(&pool_, this);
     budget_ = new BudgetController(this);
     recent_ = new RecentFiles(this);
 
@@ -63,6 +68,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 MainWindow::~MainWindow() {
     analysis_->cancel();
     exporter_->cancel();
+    personalization_->cancel();
     pool_.waitForDone();
 }
 
@@ -97,6 +103,7 @@ void MainWindow::buildLayout() {
     histogram_ = new HistogramView;
     outliers_ = new OutlierView;
     channels_ = new ChannelView;
+    personal_ = new PersonalizationView;
 
     topTabs_ = new QTabWidget;
     topTabs_->setObjectName(QStringLiteral("topTabs"));
@@ -104,6 +111,7 @@ void MainWindow::buildLayout() {
     topTabs_->addTab(allocation_, tr("Bit allocation"));
     topTabs_->addTab(sensitivity_, tr("Sensitivity"));
     topTabs_->addTab(comparison_, tr("Speaker comparison"));
+    topTabs_->addTab(personal_, tr("Personalization"));
     auto* top = new QSplitter(Qt::Horizontal);
     top->setObjectName(QStringLiteral("topSplitter"));
     top->addWidget(topTabs_);
@@ -199,8 +207,10 @@ void MainWindow::connectControllers() {
     connect(job_, &JobProgress::cancelRequested, this, [this] {
         cancelAnalysis();
         cancelExport();
+        cancelPersonalization();
     });
     connectExport();
+    connectPersonalization();
 
     connect(state_, &StudioState::analysisChanged, this, &MainWindow::onAnalysisChanged);
     connect(state_, &StudioState::selectedLayerChanged, this, &MainWindow::onSelectionChanged);
@@ -232,7 +242,8 @@ void MainWindow::connectControllers() {
 }
 
 QList<FigureView*> MainWindow::figures() const {
-    return {allocation_, sensitivity_, comparison_, curve_, histogram_, outliers_, channels_};
+    return {allocation_, sensitivity_, comparison_, curve_, histogram_, outliers_, channels_, personal_->heatmap(),
+            personal_->gains()};
 }
 
 FigureView* MainWindow::figure(const QString& figureId) const {
@@ -241,7 +252,9 @@ FigureView* MainWindow::figure(const QString& figureId) const {
     return nullptr;
 }
 
-bool MainWindow::isBusy() const { return loader_->isBusy() || analysis_->isRunning() || exporter_->isRunning(); }
+bool MainWindow::isBusy() const {
+    return loader_->isBusy() || analysis_->isRunning() || exporter_->isRunning() || personalization_->isRunning();
+}
 
 // An analysis run: the job indicator, each speaker's status in the audio panel, and each speaker's
 // results in the views as soon as they are in (results into views: main_window_sync.cpp).
@@ -301,6 +314,7 @@ void MainWindow::showFigure(const QString& figureId) {
     if (!view) return;
     for (QTabWidget* tabs : {topTabs_, bottomTabs_})
         if (tabs->indexOf(view) >= 0) tabs->setCurrentWidget(view);
+    if (personal_->isAncestorOf(view)) topTabs_->setCurrentWidget(personal_);
     currentFigure_ = view;
 }
 
@@ -332,6 +346,9 @@ bool MainWindow::startAnalysis() {
     request.speakers = audioPanel_->checkedSpeakers();
     request.distances = actions_.value(QStringLiteral("distances")) && actions_["distances"]->isChecked();
     request.maxClipsPerSpeaker = maxClipsPerSpeaker_;
+    request.split = state_->split();
+    if (const AudioFolder* folder = state_->audioFolder(request.audioRoot); folder && folder->corpus)
+        request.groups = state_->groupsOf(*folder->corpus);
     return analysis_->start(request);
 }
 

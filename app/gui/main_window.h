@@ -11,6 +11,7 @@
 
 #include "app/gui/session.h"
 #include "core/allocation/allocation.h"
+#include "core/personalization/personalization.h"
 #include "widgets/figure_view.h"
 #include "widgets/model_export_dialog.h"
 
@@ -36,6 +37,8 @@ class HistogramView;
 class JobProgress;
 class ModelPanel;
 class OutlierView;
+class PersonalizationController;
+class PersonalizationView;
 class RecentFiles;
 class SensitivityView;
 class StudioState;
@@ -73,6 +76,16 @@ public:
     bool exportFigure(const QString& figureId, const QString& path, const FigureExportOptions& options,
                       QString* error = nullptr);
     bool exportAllFigures(const QString& folder, const FigureExportOptions& options, QString* error = nullptr);
+    // The personalization matrix (main_window_personal.cpp): each profile's own scheme against the
+    // shared ones on the checked speakers of the active folder, at the view's budgets and spreads,
+    // in the background. False (with *error) when it cannot start.
+    bool startPersonalization(QString* error = nullptr);
+    void cancelPersonalization();
+    // Shows a comparison's result (e.g. a saved personalization.json) in the Personalization view.
+    void showPersonalization(std::shared_ptr<const PersonalizationResult> result);
+    // The tune/test split (fraction 0: none) and speaker groups, as the audio panel sets them.
+    void setSplit(const SplitSpec& split);
+    bool loadSpeakerGroups(const QString& path, QString* error = nullptr);
 
     bool isBusy() const;                  // loading, scanning, analysing or exporting
     void setInteractive(bool on);         // false: errors go to the status line only (tests, screenshots)
@@ -92,6 +105,8 @@ public:
     AllocationView* allocationView() const { return allocation_; }
     HistogramView* histogramView() const { return histogram_; }
     ComparisonView* comparisonView() const { return comparison_; }
+    PersonalizationView* personalizationView() const { return personal_; }
+    PersonalizationController* personalization() const { return personalization_; }
 
 signals:
     void idle();  // every background job has finished
@@ -116,6 +131,10 @@ private:
     QString allocationSummary() const;
     QString calibrationSummary() const;
     void onExportFinished(const ExportResult& result);
+
+    // main_window_personal.cpp: the split, speaker groups and the personalization matrix
+    void connectPersonalization();
+    void refreshSplit();  // the audio panel's tune/test counts and summary for the loaded folders
 
     // main_window_actions.cpp: actions, menus, dialogs, window settings
     void createActions();
@@ -161,6 +180,7 @@ private:
     FileLoader* loader_ = nullptr;
     AnalysisController* analysis_ = nullptr;
     ExportController* exporter_ = nullptr;
+    PersonalizationController* personalization_ = nullptr;
     BudgetController* budget_ = nullptr;
     RecentFiles* recent_ = nullptr;
 
@@ -176,6 +196,7 @@ private:
     HistogramView* histogram_ = nullptr;
     OutlierView* outliers_ = nullptr;
     ChannelView* channels_ = nullptr;
+    PersonalizationView* personal_ = nullptr;
     JobProgress* job_ = nullptr;
     FigureView* currentFigure_ = nullptr;
 

@@ -28,6 +28,7 @@
 #include "widgets/audio_panel.h"
 #include "widgets/figure_export_dialog.h"
 #include "widgets/icons.h"
+#include "widgets/personalization_view.h"
 
 namespace qs::gui {
 
@@ -56,6 +57,7 @@ void MainWindow::createActions() {
         [this] {
             cancelAnalysis();
             cancelExport();
+            cancelPersonalization();
         },
         icon(IconKind::Cancel));
     add("exportFigure", tr("&Export figure…"), QKeySequence(Qt::CTRL | Qt::Key_E),
@@ -263,10 +265,15 @@ bool MainWindow::exportAllFigures(const QString& folder, const FigureExportOptio
         return false;
     }
     const QString ext = options.format == FigureExportOptions::Format::Pdf ? QStringLiteral("pdf") : QStringLiteral("png");
-    for (FigureView* view : figures())
+    int exported = 0;
+    for (FigureView* view : figures()) {
+        // The personalization figures only once there is a comparison to show.
+        if (personal_->isAncestorOf(view) && !personal_->result()) continue;
         if (!exportFigure(view->figureId(), QDir(folder).filePath(view->figureId() + QLatin1Char('.') + ext), options, error))
             return false;
-    statusBar()->showMessage(tr("Exported %1 figures to %2").arg(figures().size()).arg(QDir::toNativeSeparators(folder)), 8000);
+        ++exported;
+    }
+    statusBar()->showMessage(tr("Exported %1 figures to %2").arg(exported).arg(QDir::toNativeSeparators(folder)), 8000);
     return true;
 }
 

@@ -177,7 +177,10 @@ void MainWindow::onExportFinished(const ExportResult& r) {
                        .arg(r.skipped.front());
     const auto pct = [](double rate) { return QString::number(100.0 * rate, 'f', 1) + QLatin1Char('%'); };
     if (r.evaluated) {
-        message += tr(". Quantized vs float on %1 clips: output SQNR %2 dB").arg(r.evaluatedClips).arg(r.sqnrDb, 0, 'f', 1);
+        message += tr(". Quantized vs float on %1 %2: output SQNR %3 dB")
+                       .arg(r.evaluatedClips)
+                       .arg(r.onTestClips ? tr("test clips") : tr("clips the calibration did not use"))
+                       .arg(r.sqnrDb, 0, 'f', 1);
         if (r.werVsFloat >= 0) message += tr(", WER against the float transcripts %1").arg(pct(r.werVsFloat));
         if (r.wer >= 0) message += tr(", WER %1 (float %2)").arg(pct(r.wer), pct(r.werFloat));
         message += tr(" (evaluation.json)");

@@ -37,6 +37,7 @@ Session MainWindow::captureSession() const {
     s.order = budgetPanel_->order();
     s.minBits = budgetPanel_->minBits();
     s.fitFiles = budgetPanel_->fitFiles();
+    s.spread = budgetPanel_->spread();
     s.speaker = budgetPanel_->speaker().isEmpty() ? QStringLiteral("all") : budgetPanel_->speaker();
     const LayerTableModel* table = modelPanel_->layerModel();
     for (int i = 0; i < table->layerCount(); ++i)
@@ -114,6 +115,7 @@ bool MainWindow::showSavedResults(std::shared_ptr<const Analysis> analysis, cons
         s.order = QString::fromStdString(orderName(allocation->order));
         s.minBits = allocation->minBits;
         s.fitFiles = allocation->fitFiles;
+        s.spread = allocation->spread;
         s.speaker = QString::fromStdString(allocation->speaker);
         for (const LayerBits& l : allocation->layers)
             if (!l.included) s.excludedLayers << QString::fromStdString(l.name);
@@ -134,6 +136,7 @@ void MainWindow::applySession(const Session& s) {
     budgetPanel_->setOrder(s.order);
     budgetPanel_->setMinBits(s.minBits);
     budgetPanel_->setFitFiles(s.fitFiles);
+    budgetPanel_->setSpread(s.spread);
     syncing_ = false;
     state_->setAnalysis(s.analysis);  // layers, speakers and curves follow (onAnalysisChanged)
 
@@ -147,7 +150,7 @@ void MainWindow::applySession(const Session& s) {
     syncing_ = false;
     if (s.analysis) {
         budget_->setSettings({parseMetric(s.metric.toStdString()), parseOrder(s.order.toStdString()), s.minBits, include,
-                              s.speaker.toStdString(), s.fitFiles});
+                              s.speaker.toStdString(), s.fitFiles, s.spread});
         if (s.targetMb > 0) budget_->setTarget(s.targetMb);
     }
 

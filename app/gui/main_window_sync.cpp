@@ -34,6 +34,7 @@ BudgetSettings settingsFrom(const BudgetPanel* panel, const LayerTableModel* tab
     s.order = parseOrder(panel->order().toStdString());
     s.minBits = panel->minBits();
     s.fitFiles = panel->fitFiles();
+    s.spread = panel->spread();
     s.include = table->included();
     s.speaker = panel->speaker().isEmpty() ? std::string(kAllSpeakers) : panel->speaker().toStdString();
     return s;

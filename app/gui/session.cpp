@@ -72,6 +72,7 @@ void readBudget(const JsonField& b, const Analysis* analysis, Session& s) {
     if (b.has("metric")) s.metric = choiceField(b["metric"], true);
     if (b.has("order")) s.order = choiceField(b["order"], false);
     if (b.has("min_bits")) s.minBits = int(b["min_bits"].integer(1, 31));
+    if (b.has("spread")) s.spread = int(b["spread"].integer(1, 31));
     if (b.has("fit_files")) s.fitFiles = b["fit_files"].boolean();
     if (b.has("speaker")) {
         const JsonField f = b["speaker"];
@@ -120,7 +121,7 @@ void saveSession(const QString& path, const Session& s) {
                   {"checked_speakers", jlist(s.checkedSpeakers)}};
     j["analysis"] = s.analysis ? toJson(*s.analysis) : json(nullptr);
     j["budget"] = {{"target_mb", s.targetMb},     {"metric", str(s.metric)},
-                   {"order", str(s.order)},        {"min_bits", s.minBits},
+                   {"order", str(s.order)},        {"min_bits", s.minBits}, {"spread", s.spread},
                    {"speaker", str(s.speaker)},    {"excluded_layers", jlist(s.excludedLayers)},
                    {"fit_files", s.fitFiles}};
     j["selected_layer"] = str(s.selectedLayer);

@@ -42,6 +42,7 @@ struct Session {
     QString order = QStringLiteral("descending");
     int minBits = 2;
     bool fitFiles = false;  // the budget counts the export files (allocate --fit-files)
+    int spread = 1;
     QString speaker = QStringLiteral("all");
     QStringList excludedLayers;
     QString selectedLayer;

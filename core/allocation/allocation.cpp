@@ -23,6 +23,8 @@ void checkArguments(const SizeModel& size, const std::vector<double>& scores,
                          std::to_string(settings.include.size()));
     if (settings.minBits < 1 || settings.minBits >= kFloatBits)
         throw InputError("the minimum bits must be 1 to 31, not " + std::to_string(settings.minBits));
+    if (settings.spread < 1 || settings.spread >= kFloatBits)
+        throw InputError("the spread must be 1 to 31 bits, not " + std::to_string(settings.spread));
     for (std::size_t i = 0; i < n; ++i)
         if (!std::isfinite(scores[i]))
             throw InputError("the score of layer #" + std::to_string(i) + " is not a finite number");
@@ -50,6 +52,19 @@ std::vector<int> bitOrder(const std::vector<double>& scores, const AllocationSet
     else
         std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return scores[a] < scores[b]; });
     return order;
+}
+
+// The relaxed-uniformity step: the first layer in order above the floor whose bits minus one stay
+// within `spread` bits of the most precise included layer; -1 when every layer sits at the floor.
+// With spread 1 this is Algorithm 1's round robin.
+int nextLayer(const std::vector<int>& bits, const std::vector<int>& order, const AllocationSettings& settings) {
+    int most = 0;
+    for (int layer : order) most = std::max(most, bits[std::size_t(layer)]);
+    for (int layer : order) {
+        const int b = bits[std::size_t(layer)];
+        if (b > settings.minBits && most - (b - 1) <= settings.spread) return layer;
+    }
+    return -1;
 }
 
 std::string formatMb(double mb, int decimals) {
@@ -92,15 +107,9 @@ std::vector<int> allocate(const SizeModel& size, const std::vector<double>& scor
     if (comparedSizeMb(size, settings, bits) < targetMb) return bits;
 
     const std::vector<int> order = bitOrder(scores, settings);
-    for (;;) {
-        bool tookABit = false;
-        for (int layer : order) {
-            if (bits[layer] <= settings.minBits) continue;
-            --bits[layer];
-            tookABit = true;
-            if (comparedSizeMb(size, settings, bits) < targetMb) return bits;
-        }
-        if (!tookABit) break;  // every included layer sits at the floor
+    for (int layer; (layer = nextLayer(bits, order, settings)) >= 0;) {  // until every layer sits at the floor
+        --bits[std::size_t(layer)];
+        if (comparedSizeMb(size, settings, bits) < targetMb) return bits;
     }
     throw BudgetError(unreachableTargetMessage(targetMb, comparedSizeMb(size, settings, bits), settings.minBits,
                                                !order.empty()));
@@ -112,15 +121,30 @@ BudgetCurve BudgetCurve::build(const SizeModel& size, const std::vector<double>&
     BudgetCurve c;
     c.layers_ = size.layerCount();
     c.minBits_ = settings.minBits;
+    c.spread_ = settings.spread;
     c.order_ = bitOrder(scores, settings);
 
-    // Decrement k (1-based) takes a bit from order[(k - 1) % n]: the chain's sizes follow directly.
+    // Every step takes one bit until every included layer sits at the floor, whatever the spread.
     const std::size_t n = c.order_.size();
     const std::size_t steps = n * std::size_t(kFloatBits - settings.minBits);
     c.sizeBits_.resize(steps + 1);
     c.sizeBits_[0] = size.floatBits();
-    for (std::size_t k = 1; k <= steps; ++k)
-        c.sizeBits_[k] = c.sizeBits_[k - 1] - size.layerParams(std::size_t(c.order_[(k - 1) % n]));
+    if (settings.spread == 1) {
+        // Decrement k (1-based) takes a bit from order[(k - 1) % n]: the chain's sizes follow directly.
+        for (std::size_t k = 1; k <= steps; ++k)
+            c.sizeBits_[k] = c.sizeBits_[k - 1] - size.layerParams(std::size_t(c.order_[(k - 1) % n]));
+    } else {
+        std::vector<int> bits(c.layers_, kFloatBits);
+        c.takes_.reserve(steps);
+        for (std::size_t k = 1; k <= steps; ++k) {
+            if ((k - 1) % n == 0) c.checkpoints_.push_back(bits);
+            const int layer = nextLayer(bits, c.order_, settings);
+            --bits[std::size_t(layer)];
+            c.takes_.push_back(layer);
+            c.sizeBits_[k] = c.sizeBits_[k - 1] - size.layerParams(std::size_t(layer));
+        }
+        c.checkpoints_.push_back(bits);
+    }
     if (settings.fitFiles) {  // the same states, measured as files (non-increasing, with plateaus)
         if (settings.fitFiles->layerCount() != c.layers_) throw InputError("the file size model is for another model");
         for (std::size_t k = 0; k <= steps; ++k) c.sizeBits_[k] = settings.fitFiles->sizeBits(c.bitsAt(int(k)));
@@ -149,6 +173,11 @@ std::vector<int> BudgetCurve::bitsAt(int step) const {
     std::vector<int> bits(layers_, kFloatBits);
     const int n = int(order_.size());
     if (n == 0) return bits;
+    if (spread_ > 1) {
+        bits = checkpoints_[std::size_t(step / n)];
+        for (int k = step / n * n; k < step; ++k) --bits[std::size_t(takes_[std::size_t(k)])];
+        return bits;
+    }
     const int fullPasses = step / n, extra = step % n;
     for (int j = 0; j < n; ++j) bits[std::size_t(order_[j])] = kFloatBits - fullPasses - (j < extra ? 1 : 0);
     return bits;
@@ -192,6 +221,8 @@ Allocation describeAllocation(const Analysis& a, const AllocationRequest& reques
     out.order = request.settings.order;
     out.speaker = request.speaker;
     out.minBits = request.settings.minBits;
+    out.spread = request.settings.spread;
+    out.split = a.split.description;
     out.averageBits = size.averageBits(bits);
     out.compressionRatio = size.compressionRatio(bits);
     for (std::size_t i = 0; i < a.layers.size(); ++i)

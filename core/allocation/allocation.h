@@ -7,7 +7,12 @@
 // All layers move in lockstep passes, so the states form a single chain: after k decrements, the
 // layer at position j of the order has 32 - k / n bits, one less if j < k % n (n included layers).
 // BudgetCurve precomputes the chain's sizes once, then answers any target by binary search; that is
-// what lets the GUI's budget slider move live. allocate() is the literal pass-by-pass reference.
+// what lets the GUI's budget slider move live. allocate() is the literal step-by-step reference.
+//
+// Relaxed uniformity (spread S >= 1): each step takes one bit from the first layer in score order
+// (above the floor) whose bits minus one stay within S bits of the most precise included layer.
+// S = 1 is exactly Algorithm 1's round-robin passes; a larger S lets the scores move bits further
+// (the first layers in the order run up to S bits below the last). The states still form one chain.
 #pragma once
 
 #include <cstdint>
@@ -37,11 +42,12 @@ struct AllocationSettings {
     // "The budget is a promise" (allocate --fit-files): the same chain of states, but the target is
     // compared with the export files' size (file_size.h) instead of myQASR's size model.
     std::shared_ptr<const FileSizeModel> fitFiles;
+    int spread = 1;                 // relaxed uniformity S, 1..31; 1 is Algorithm 1
 };
 
-// The literal Algorithm 1: passes over the ordered included layers, one bit at a time, recomputing
-// the size with the size model after each decrement. Returns bits per layer. Throws BudgetError
-// when the target cannot be met at the floor, InputError on bad arguments.
+// The literal rule, one bit at a time (with spread 1, Algorithm 1's passes over the ordered included
+// layers), recomputing the size with the size model after each decrement. Returns bits per layer.
+// Throws BudgetError when the target cannot be met at the floor, InputError on bad arguments.
 std::vector<int> allocate(const SizeModel& size, const std::vector<double>& scores,
                           const AllocationSettings& settings, double targetMb);
 
@@ -76,12 +82,18 @@ public:
     // Layer indices in the order they lose bits (included layers only).
     const std::vector<int>& order() const { return order_; }
     int minBits() const { return minBits_; }
+    int spread() const { return spread_; }
 
 private:
     std::size_t layers_ = 0;
     int minBits_ = kDefaultMinBits;
+    int spread_ = 1;
     std::vector<int> order_;
     std::vector<std::int64_t> sizeBits_;  // non-increasing; strictly so as every layer has params
+    // Spread above 1: the layer each step takes a bit from, and the bits every n steps (n included
+    // layers), from which bitsAt replays at most n - 1 steps.
+    std::vector<int> takes_;
+    std::vector<std::vector<int>> checkpoints_;
 };
 
 // The BudgetError message: "target 1.00 MB is below the smallest size reachable with 2-bit layers,
@@ -105,6 +117,8 @@ struct Allocation {
     Order order = Order::Descending;
     std::string speaker = kAllSpeakers;
     int minBits = kDefaultMinBits;
+    int spread = 1;
+    std::string split = "no split";      // the analysis's tune/test split (its tune clips were analysed)
     double averageBits = kFloatBits;     // parameter-weighted over the quantizable layers
     double compressionRatio = 1.0;       // float size / size
     std::vector<LayerBits> layers;       // network order

@@ -27,6 +27,8 @@ json toJson(const Allocation& a) {
         {"order", orderName(a.order)},
         {"speaker", a.speaker},
         {"min_bits", a.minBits},
+        {"spread", a.spread},
+        {"split", a.split},
         {"average_bits", a.averageBits},
         {"compression_ratio", a.compressionRatio},
         {"layers", layers},
@@ -61,6 +63,8 @@ Allocation allocationFromJson(const JsonField& j) {
     a.order = choice("order", parseOrder);
     a.speaker = j["speaker"].nonEmptyString();
     if (j.has("min_bits")) a.minBits = int(j["min_bits"].integer(1, kFloatBits - 1));
+    if (j.has("spread")) a.spread = int(j["spread"].integer(1, kFloatBits - 1));
+    if (j.has("split")) a.split = j["split"].string();
     if (j.has("float_size_mb")) a.floatSizeMb = j["float_size_mb"].number(0, kHuge);
     if (j.has("average_bits")) a.averageBits = j["average_bits"].number(0, kFloatBits);
     if (j.has("compression_ratio")) a.compressionRatio = j["compression_ratio"].number(0, kHuge);

@@ -13,7 +13,7 @@ namespace qs {
 // With `written_by` {program, version, commit} (core/base/version.h), which readers do not need.
 nlohmann::json toJson(const Allocation& a);
 // Throws InputError naming the field on a missing, mistyped or impossible value (bits outside 1..32,
-// a repeated layer, an excluded layer below 32 bits, an unknown metric). Optional fields (min_bits,
+// a repeated layer, an excluded layer below 32 bits, an unknown metric). Optional fields (min_bits, spread, split,
 // float_size_mb, average_bits, compression_ratio, per layer params, score, included) fall back to
 // defaults.
 Allocation allocationFromJson(const nlohmann::json& j);

@@ -81,6 +81,8 @@ double statValue(const StatsSummary& s, Metric m) {
 
 std::vector<std::string> availableSpeakers(const Analysis& a) {
     std::vector<std::string> names{kAllSpeakers};
+    for (const auto& p : a.profiles)
+        if (std::find(names.begin(), names.end(), p.name) == names.end()) names.push_back(p.name);
     for (const auto& s : a.speakers)
         if (std::find(names.begin(), names.end(), s.name) == names.end()) names.push_back(s.name);
     return names;

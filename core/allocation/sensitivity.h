@@ -50,7 +50,7 @@ double distanceValue(const DistanceScores& d, Metric m);
 // analysis's distance passes (InputError saying how to get them when the analysis has none).
 std::vector<double> layerScores(const Analysis& a, Metric m, const std::string& speaker = kAllSpeakers);
 
-// "all" followed by the analysed speakers, as statScores accepts them.
+// "all", the analysis's profiles (speaker groups), then the analysed speakers, as statScores accepts them.
 std::vector<std::string> availableSpeakers(const Analysis& a);
 
 }  // namespace qs

@@ -359,6 +359,20 @@ void AudioCorpus::limitClips(int n) {
     }
 }
 
+void AudioCorpus::keepClips(const std::function<bool(const Clip&)>& keep) {
+    std::vector<Speaker> kept;
+    for (Speaker& speaker : speakers_) {
+        std::vector<Clip> clips;
+        for (Clip& clip : speaker.clips)
+            if (keep(clip)) clips.push_back(std::move(clip));
+        if (clips.empty()) continue;
+        speaker.clips = std::move(clips);
+        recount(speaker);
+        kept.push_back(std::move(speaker));
+    }
+    speakers_ = std::move(kept);
+}
+
 std::vector<float> AudioCorpus::load(const Clip& clip) const {
     SF_INFO info;
     std::string error;

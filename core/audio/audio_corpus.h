@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -71,6 +72,8 @@ public:
     void selectSpeakers(const std::vector<std::string>& names);
     // Keeps at most n clips per speaker (the first n in path order). n <= 0 keeps all.
     void limitClips(int n);
+    // Keeps the clips for which keep(clip) is true; speakers left without clips are dropped.
+    void keepClips(const std::function<bool(const Clip&)>& keep);
 
     // Decodes one clip: mono (channel mean), resampled to targetRate, normalized if asked.
     // Throws AudioError with the file name when the data cannot be decoded or holds a NaN or

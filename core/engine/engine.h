@@ -20,6 +20,7 @@
 #include "core/evaluation/evaluation.h"
 #include "core/export/quantized_export.h"
 #include "core/model/speech_model.h"
+#include "core/personalization/personalization.h"
 #include "core/stats/analysis.h"
 #include "core/stats/analyzer.h"
 #include "core/stats/distance_scores.h"
@@ -38,6 +39,9 @@ struct Engine {
                                           const ExportOptions&, const std::string& outDir, const ProgressFn&) = nullptr;
     Evaluation (*evaluate)(const SpeechModel& floatModel, const SpeechModel& quantized, const AudioCorpus&,
                            const EvaluateOptions&, const ProgressFn&) = nullptr;
+    PersonalizationResult (*comparePersonalization)(const SpeechModel&, const AudioCorpus&, const ClipSplit&,
+                                                    const std::vector<Profile>&, const CompareOptions&,
+                                                    const ProgressFn&) = nullptr;
 };
 
 // The engine, loaded on first use (thread-safe): libqs_engine.so from the folder of the program's

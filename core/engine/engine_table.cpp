@@ -2,6 +2,8 @@
 // libqs_engine.so only.
 #include "core/engine/engine.h"
 
+#include "core/personalization/compare_run.h"
+
 namespace {
 
 std::shared_ptr<const qs::SpeechModel> loadModel(const std::string& path) {
@@ -15,6 +17,7 @@ qs::Engine makeTable() {
     e.distanceScores = qs::distanceScores;
     e.exportQuantizedModel = qs::exportQuantizedModel;
     e.evaluate = qs::evaluate;
+    e.comparePersonalization = qs::comparePersonalization;
     return e;
 }
 

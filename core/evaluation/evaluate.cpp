@@ -125,16 +125,24 @@ Evaluation evaluate(const SpeechModel& floatModel, const SpeechModel& quantized,
     // Sums in corpus order, whatever order the workers finished in, so results are reproducible.
     OutputComparer allComparer;
     result.all.name = kAllSpeakers;
+    std::vector<EvaluationScores> groups(options.profiles.size());
+    std::vector<OutputComparer> groupComparers(options.profiles.size());
     std::size_t i = 0;
     for (const Speaker& speaker : corpus.speakers()) {
         EvaluationScores s;
         s.name = speaker.name;
         OutputComparer comparer;
+        std::vector<std::size_t> inGroups;
+        for (std::size_t g = 0; g < options.profiles.size(); ++g) {
+            const std::vector<std::string>& members = options.profiles[g].speakers;
+            if (std::find(members.begin(), members.end(), speaker.name) != members.end()) inGroups.push_back(g);
+        }
         for (std::size_t k = 0; k < speaker.clips.size(); ++k, ++i) {
             const ClipResult& r = results[i];
             if (!r.ok) continue;
             addClip(s, comparer, r);
             addClip(result.all, allComparer, r);
+            for (std::size_t g : inGroups) addClip(groups[g], groupComparers[g], r);
             result.clips.push_back(r.details);
         }
         if (s.clips == 0) continue;  // every clip of this speaker was skipped
@@ -142,6 +150,12 @@ Evaluation evaluate(const SpeechModel& floatModel, const SpeechModel& quantized,
         result.speakers.push_back(std::move(s));
     }
     result.all.output = allComparer.result();
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+        if (groups[g].clips == 0) continue;
+        groups[g].name = options.profiles[g].name;
+        groups[g].output = groupComparers[g].result();
+        result.profiles.push_back(std::move(groups[g]));
+    }
     std::stable_sort(result.skipped.begin(), result.skipped.end(),
                      [](const SkippedFile& a, const SkippedFile& b) { return a.path < b.path; });
     if (result.all.clips == 0)

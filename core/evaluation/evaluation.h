@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "core/audio/audio_corpus.h"
+#include "core/audio/clip_split.h"
+#include "core/audio/speaker_profiles.h"
 #include "core/evaluation/error_rates.h"
 #include "core/evaluation/output_compare.h"
 #include "core/base/progress.h"
@@ -23,6 +25,8 @@ namespace qs {
 
 struct EvaluateOptions {
     int threads = 0;  // cores to use in all (0 = every core)
+    // Speaker groups: each also gets measures summed over its members' clips (Evaluation::profiles).
+    std::vector<Profile> profiles;
 };
 
 // Measures of one speaker, or of every speaker ("all").
@@ -58,6 +62,11 @@ struct Evaluation {
     bool transcripts = false;             // the models have CTC labels: transcripts and WER/CER vs float
     std::vector<EvaluationScores> speakers;  // in corpus order; speakers with no evaluated clip are left out
     EvaluationScores all;                 // name "all"; equals the sum of the speakers
+    std::vector<EvaluationScores> profiles;  // per speaker group (EvaluateOptions::profiles) with clips
+    // Set by the caller: which clips the evaluation was restricted to (the test part of a split),
+    // and how many clips it left out because the calibration used them.
+    SplitRecord split;
+    int calibrationClipsLeftOut = 0;
     std::vector<ClipEvaluation> clips;    // every evaluated clip, in corpus order
     std::vector<SkippedFile> skipped;     // the corpus's skipped files and clips that failed here, by path
     int threads = 0;
@@ -81,8 +90,9 @@ Evaluation evaluate(const SpeechModel& floatModel, const SpeechModel& quantized,
 // wer_vs_float, cer_vs_float, reference_clips, wer_float, cer_float, wer_quantized, cer_quantized}],
 // `all` {the same}, `clips` [{id, path, speaker, seconds, sqnr_db, kl, l1, l2, cosine,
 // float_transcript, quantized_transcript, reference, wer_vs_float, cer_vs_float, wer_float, cer_float,
-// wer_quantized, cer_quantized}], `skipped` [{path, reason}], `run` {threads, elapsed_seconds},
-// `written_by` {program, version, commit} (core/base/version.h).
+// wer_quantized, cer_quantized}], `profiles` [the speakers' fields, per speaker group], `split` (which
+// files were test files: clip_split.h), `calibration_clips_left_out`, `skipped` [{path, reason}],
+// `run` {threads, elapsed_seconds}, `written_by` {program, version, commit} (core/base/version.h).
 // Rates are fractions (0.083 = 8.3%); a measure that does not apply (no labels, no reference) is null.
 nlohmann::json toJson(const Evaluation& evaluation);
 

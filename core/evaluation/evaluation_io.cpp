@@ -74,6 +74,12 @@ nlohmann::json toJson(const Evaluation& e) {
     j["speakers"] = nlohmann::json::array();
     for (const EvaluationScores& s : e.speakers) j["speakers"].push_back(scoresJson(s, e.transcripts));
     j["all"] = scoresJson(e.all, e.transcripts);
+    if (!e.profiles.empty()) {
+        j["profiles"] = nlohmann::json::array();
+        for (const EvaluationScores& s : e.profiles) j["profiles"].push_back(scoresJson(s, e.transcripts));
+    }
+    j["split"] = toJson(e.split);
+    j["calibration_clips_left_out"] = e.calibrationClipsLeftOut;
     j["clips"] = nlohmann::json::array();
     for (const ClipEvaluation& c : e.clips) {
         nlohmann::json cj;

@@ -36,6 +36,11 @@ public:
 
     OutputComparison result() const;
     int clips() const { return clips_; }
+    // The running sums, for callers that pool clips themselves (ratios of totals, resampling).
+    double signal() const { return signal_; }   // Σ f²
+    double noise() const { return noise_; }     // Σ (f − q)²
+    double klSum() const { return kl_; }        // Σ over rows of the row's KL
+    std::int64_t rows() const { return rows_; }
 
 private:
     double signal_ = 0;    // Σ f²

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/base/errors.h"
+#include "core/export/calibration_record.h"
 #include "core/export/export_report.h"
 #include "core/base/json_io.h"
 #include "core/base/number_text.h"
@@ -120,7 +121,8 @@ ReportRow reportRow(const Analysis& analysis, const Allocation& a, const ExportS
     const WeightCalibrationOptions& w = o.weights;
     ReportRow row{
         {"model", analysis.model.path}, {"speaker", a.speaker}, {"metric", metricName(a.metric)},
-        {"order", orderName(a.order)}, {"min_bits_floor", std::to_string(a.minBits)},
+        {"order", orderName(a.order)}, {"min_bits_floor", std::to_string(a.minBits)}, {"spread", std::to_string(a.spread)},
+        {"split", analysis.split.description},
         {"target_mb", std::to_string(a.targetMb)}, {"size_mb", std::to_string(s.sizeModelMb)},
         {"fit_files_mb", a.fitFiles ? std::to_string(a.filesMb) : ""},
         {"float_size_mb", std::to_string(a.floatSizeMb)}, {"compression_ratio", std::to_string(a.compressionRatio)},
@@ -217,6 +219,10 @@ ExportSummary exportQuantizedModel(const SpeechModel& model, const Analysis& ana
         if (!corpus) throw InputError(options.activationBits > 0 ? "activation calibration needs audio"
                                                                   : "the cosine weight calibration needs audio");
         clips = pickCalibrationClips(*corpus, options.calibrationClips);
+        for (const Clip* c : clips) summary.calibrationFiles.push_back(calibrationFileKey(c->path));
+        std::sort(summary.calibrationFiles.begin(), summary.calibrationFiles.end());
+        summary.calibrationFiles.erase(std::unique(summary.calibrationFiles.begin(), summary.calibrationFiles.end()),
+                                       summary.calibrationFiles.end());
     }
 
     // Activation ranges of every quantized layer's input on the calibration clips.
@@ -296,7 +302,8 @@ ExportSummary exportQuantizedModel(const SpeechModel& model, const Analysis& ana
                                                      {{"format", "quantscope"}, {"speaker", allocation.speaker}});
         summary.packedMb = double(packed.codeBytes + packed.floatBytes) / (1024.0 * 1024.0);
         summary.overheadMb = double(packed.quantParamBytes + packed.headerBytes) / (1024.0 * 1024.0);
-        const nlohmann::json encodings = encodingsJson(summary.layers, allocation, options);
+        nlohmann::json encodings = encodingsJson(summary.layers, allocation, options);
+        encodings["calibration_clips"] = summary.calibrationFiles;
         writeJsonAtomic((tmp / "encodings.json").string(), encodings);
         if (options.onnx)
             summary.onnx = writeOnnxModel(model, onnxLayers, overrides, acts, encodings["quantizer"], tmp.string(), progress);

@@ -64,6 +64,8 @@ struct ExportSummary {
     int calibrationClips = 0;
     int groupedLayers = 0;              // layers whose input is quantized per embedding group
     std::vector<SkippedFile> skipped;   // calibration clips that could not be decoded, by path
+    std::vector<std::string> calibrationFiles;  // the audio files calibration read (absolute, sorted);
+                                                // encodings.json lists them, evaluation leaves them out
     double calibrationSeconds = 0, exportSeconds = 0;
     OnnxSummary onnx;                   // written only with ExportOptions::onnx
 };

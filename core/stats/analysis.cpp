@@ -22,10 +22,28 @@ const LayerAnalysis* Analysis::findLayer(const std::string& name) const {
 }
 
 bool Analysis::hasSpeaker(const std::string& name) const {
-    if (name == kAllSpeakers) return true;
+    if (name == kAllSpeakers || findProfile(name)) return true;
     for (const auto& s : speakers)
         if (s.name == name) return true;
     return false;
+}
+
+const ProfileSummary* Analysis::findProfile(const std::string& name) const {
+    for (const auto& p : profiles)
+        if (p.name == name) return &p;
+    return nullptr;
+}
+
+std::vector<std::string> Analysis::membersOf(const std::string& name) const {
+    std::vector<std::string> out;
+    if (name == kAllSpeakers) {
+        for (const auto& s : speakers) out.push_back(s.name);
+    } else if (const ProfileSummary* p = findProfile(name)) {
+        out = p->speakers;
+    } else if (hasSpeaker(name)) {
+        out.push_back(name);
+    }
+    return out;
 }
 
 json toJson(const Analysis& a) {
@@ -44,6 +62,12 @@ json toJson(const Analysis& a) {
     j["speakers"] = json::array();
     for (const auto& s : a.speakers)
         j["speakers"].push_back({{"name", s.name}, {"clips", s.clips}, {"files", s.files}, {"seconds", s.seconds}});
+    if (!a.profiles.empty()) {
+        j["profiles"] = json::array();
+        for (const auto& p : a.profiles)
+            j["profiles"].push_back({{"name", p.name}, {"speakers", p.speakers}, {"clips", p.clips}, {"seconds", p.seconds}});
+    }
+    j["split"] = toJson(a.split);
     j["layers"] = json::array();
     for (const auto& l : a.layers) {
         json stats = json::object();
@@ -160,6 +184,26 @@ Analysis analysisFromJson(const JsonField& j) {
         if (s.has("files")) speaker.files = int(s["files"].integer(0, std::numeric_limits<int>::max()));
         speaker.seconds = s["seconds"].number(0, kHuge);
         a.speakers.push_back(std::move(speaker));
+    }
+    if (j.has("profiles"))
+        for (const JsonField& p : j["profiles"].elements()) {
+            ProfileSummary profile;
+            profile.name = p["name"].nonEmptyString();
+            if (a.hasSpeaker(profile.name)) p["name"].fail("repeats '" + profile.name + "', already a speaker or profile");
+            profile.speakers = p["speakers"].strings();
+            for (const std::string& member : profile.speakers)
+                if (member == kAllSpeakers || !a.hasSpeaker(member))
+                    p["speakers"].fail("names speaker '" + member + "', who is not in 'speakers'");
+            if (p.has("clips")) profile.clips = int(p["clips"].integer(0, std::numeric_limits<int>::max()));
+            if (p.has("seconds")) profile.seconds = p["seconds"].number(0, kHuge);
+            a.profiles.push_back(std::move(profile));
+        }
+    if (j.has("split")) {
+        try {
+            a.split = splitRecordFromJson(j["split"].raw());
+        } catch (const InputError& e) {
+            j["split"].fail(std::string("is not valid: ") + e.what());
+        }
     }
     const JsonField layers = j["layers"];
     if (layers.size() == 0) layers.fail("is empty: the analysis lists no layers");

@@ -10,6 +10,8 @@
 
 #include "core/stats/activation_stats.h"
 #include "core/audio/audio_corpus.h"
+#include "core/audio/clip_split.h"
+#include "core/audio/speaker_profiles.h"
 #include "core/model/model_info.h"
 #include "core/base/json_fields.h"
 
@@ -22,6 +24,14 @@ struct SpeakerSummary {
     int clips = 0;           // clips analysed
     int files = 0;           // audio files those clips came from
     double seconds = 0.0;    // audio analysed
+};
+
+// A group of speakers whose statistics are pooled like "all" is over everyone (speaker_profiles.h).
+struct ProfileSummary {
+    std::string name;
+    std::vector<std::string> speakers;  // the analysed members
+    int clips = 0;
+    double seconds = 0.0;
 };
 
 // How much the model output moves when this one layer's weights alone are quantized (to `bits`,
@@ -46,13 +56,19 @@ struct Analysis {
     ModelInfo model;
     std::string audioRoot;
     std::vector<SpeakerSummary> speakers;
+    std::vector<ProfileSummary> profiles;  // groups with pooled statistics (stats[name]), if any
+    SplitRecord split;                     // which files were analysed (tune) and which held out
     std::vector<LayerAnalysis> layers;     // network order
     std::vector<SkippedFile> skipped;
     double elapsedSeconds = 0.0;
     int threads = 0;
 
     const LayerAnalysis* findLayer(const std::string& name) const;
-    bool hasSpeaker(const std::string& name) const;
+    bool hasSpeaker(const std::string& name) const;  // "all", a speaker or a profile
+    const ProfileSummary* findProfile(const std::string& name) const;
+    // The speakers a name stands for: every analysed speaker for "all", a profile's members, or the
+    // speaker itself; empty when unknown.
+    std::vector<std::string> membersOf(const std::string& name) const;
     bool hasDistances() const { return !layers.empty() && !layers.front().distances.empty(); }
 };
 

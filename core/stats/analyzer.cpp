@@ -72,6 +72,39 @@ Analysis analyze(const SpeechModel& model, const AudioCorpus& corpus, const Anal
         perClip[i] = std::move(sink);
     };
 
+    // Speaker groups: which groups each corpus speaker belongs to, and the last member in corpus
+    // order (a partial analysis shows a group once that one is done).
+    std::vector<std::string> corpusSpeakers;
+    for (const Speaker& s : corpus.speakers()) corpusSpeakers.push_back(s.name);
+    checkProfileNames(options.profiles, corpusSpeakers);
+    const std::size_t nProfiles = options.profiles.size();
+    std::vector<std::vector<std::size_t>> groupsOf(corpus.speakers().size());
+    std::vector<std::size_t> lastMember(nProfiles, 0);
+    std::vector<bool> isSelf(nProfiles, false);  // named like its only member: that speaker's stats
+    for (std::size_t p = 0; p < nProfiles; ++p) {
+        const Profile& profile = options.profiles[p];
+        isSelf[p] = profile.speakers.size() == 1 && profile.speakers.front() == profile.name;
+        for (std::size_t s = 0; s < corpusSpeakers.size(); ++s)
+            if (std::find(profile.speakers.begin(), profile.speakers.end(), corpusSpeakers[s]) != profile.speakers.end()) {
+                groupsOf[s].push_back(p);
+                lastMember[p] = s;
+            }
+    }
+    std::vector<std::vector<ActivationStats>> groupStats(nProfiles);
+    std::vector<ProfileSummary> groups(nProfiles);
+    auto groupSummaries = [&](Analysis& into, std::size_t upToSpeaker) {
+        into.profiles.clear();
+        for (std::size_t p = 0; p < nProfiles; ++p) {
+            if (groups[p].clips == 0 || lastMember[p] > upToSpeaker) continue;
+            ProfileSummary g = groups[p];
+            g.name = options.profiles[p].name;
+            into.profiles.push_back(g);
+            if (isSelf[p]) continue;
+            for (std::size_t l = 0; l < nLayers; ++l)
+                into.layers[l].stats[g.name] = groupStats[p][l].summary(options.histogramBins);
+        }
+    };
+
     std::vector<ActivationStats> all(nLayers);
     StatsSink speakerStats(nLayers);
     SpeakerSummary summary;
@@ -97,11 +130,20 @@ Analysis analyze(const SpeechModel& model, const AudioCorpus& corpus, const Anal
                 result.layers[l].stats[summary.name] = speakerStats.stats[l].summary(options.histogramBins);
                 all[l].merge(speakerStats.stats[l]);
             }
+            for (std::size_t p : groupsOf[speakerOf[i]]) {
+                groups[p].speakers.push_back(summary.name);
+                groups[p].clips += summary.clips;
+                groups[p].seconds += summary.seconds;
+                if (isSelf[p]) continue;
+                if (groupStats[p].empty()) groupStats[p].resize(nLayers);
+                for (std::size_t l = 0; l < nLayers; ++l) groupStats[p][l].merge(speakerStats.stats[l]);
+            }
             result.speakers.push_back(summary);
             if (options.speakerFinished) {
                 Analysis partial = result;
                 for (std::size_t l = 0; l < nLayers; ++l)
                     partial.layers[l].stats[kAllSpeakers] = all[l].summary(options.histogramBins);
+                groupSummaries(partial, speakerOf[i]);
                 sortSkipped(partial.skipped);
                 partial.elapsedSeconds = secondsSince(start);
                 options.speakerFinished(partial);
@@ -123,6 +165,7 @@ Analysis analyze(const SpeechModel& model, const AudioCorpus& corpus, const Anal
     sortSkipped(result.skipped);
     for (std::size_t l = 0; l < nLayers; ++l)
         result.layers[l].stats[kAllSpeakers] = all[l].summary(options.histogramBins);
+    groupSummaries(result, corpusSpeakers.size());
     result.elapsedSeconds = secondsSince(start);
     return result;
 }

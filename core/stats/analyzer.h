@@ -22,6 +22,11 @@ struct AnalyzeOptions {
     // so far and the time spent. Not called for a speaker whose every clip was skipped. The final
     // result is what the last call saw (elapsed time apart).
     std::function<void(const Analysis& partial)> speakerFinished;
+    // Speaker groups: each gets statistics pooled over its members' clips, stored under its name
+    // like "all" (a partial analysis holds a group once all its members are done). Members the
+    // corpus does not hold are ignored; a group none of whose members was analysed is left out.
+    // A group named like its only member is that speaker. Names: checkProfileNames.
+    std::vector<Profile> profiles;
 };
 
 // Runs every clip of corpus (already selected and limited) through model. Clips that cannot be

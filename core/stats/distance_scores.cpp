@@ -82,6 +82,19 @@ std::map<std::string, std::vector<DistanceScores>> distanceScores(const SpeechMo
                 mine[item.speaker].add(one);
                 mine[kAllSpeakers].add(one);
             }
+            // Groups: their members' sums, merged in member order.
+            for (const Profile& p : options.profiles) {
+                if (mine.count(p.name)) continue;  // named like its only member
+                OutputComparer group;
+                bool any = false;
+                for (const std::string& member : p.speakers) {
+                    auto it = mine.find(member);
+                    if (it == mine.end()) continue;
+                    group.add(it->second);
+                    any = true;
+                }
+                if (any) mine[p.name] = group;
+            }
         },
         progress, base, [&](std::size_t layer) { return info.layers[layer].name; });
 

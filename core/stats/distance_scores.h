@@ -19,9 +19,12 @@ struct DistanceOptions {
     int bits = 8;
     int clipsPerSpeaker = 4;  // the first n clips of each speaker (0 = all)
     int threads = 0;          // 0 = every core
+    // Speaker groups: each also gets scores over its members' clips (named like its only member:
+    // that speaker's scores).
+    std::vector<Profile> profiles;
 };
 
-// Speaker name (and "all") -> per-layer distance scores, in the model's layer order. Layers' passes
+// Speaker name (and "all", and each profile) -> per-layer distance scores, in the model's layer order. Layers' passes
 // are independent and run on worker threads; progress counts layers; false cancels (Cancelled).
 // Clips that fail to decode are left out; ModelError when no clip can be used.
 std::map<std::string, std::vector<DistanceScores>> distanceScores(const SpeechModel& model, const AudioCorpus& corpus,
