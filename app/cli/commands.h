@@ -18,6 +18,7 @@ int runExport(const std::vector<std::string>& args);
 int runFigures(const std::vector<std::string>& args);
 int runFleetReport(const std::vector<std::string>& args);
 int runCompare(const std::vector<std::string>& args);
+int runPersonalize(const std::vector<std::string>& args);
 
 OptionSpec analyzeOptions();
 OptionSpec allocateOptions();
@@ -26,6 +27,7 @@ OptionSpec exportOptions();
 OptionSpec figuresOptions();
 OptionSpec fleetReportOptions();
 OptionSpec compareOptions();
+OptionSpec personalizeOptions();
 
 // A row of the command table (app/cli/main.cpp). options may be null for a command without a
 // table: completion then offers only file names for it.

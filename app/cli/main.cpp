@@ -46,8 +46,20 @@ const char* kUsage =
     "            [--calibration-clips N] [--activation-bits N] [--weight-calibration mse|cosine|minmax]\n"
     "            [--activation-calibration mse|percentile|minmax] [--no-uniform] [--bootstrap N] [--confidence C]\n"
     "            [--seed N] [--threads N]\n"
+    "  personalize --model M.pt (--audio DIR [--user NAME] [--profile SPEAKER] | --manifest users.csv [--index N])\n"
+    "            (--target-mb X | --target-bits B) --out ROOT [--test-fraction F | --split split.csv]\n"
+    "            [--max-clips N] [--threads N] [--window-seconds S] [--raw-rate HZ] [--raw-channels N]\n"
+    "            [--speaker-groups FILE [--group-by ATTR]] [--distance-clips N [--distance-bits B]]\n"
+    "            [--metric median|mean|max|abs_max|std|var|kl|l1|l2|cosine|sqnr] [--order descending|ascending]\n"
+    "            [--min-bits N] [--spread S] [--fit-files] [--weight-granularity channel|tensor|group]\n"
+    "            [--weight-group-size N] [--format torchscript|onnx] [--calibration-clips N] [--activation-bits N]\n"
+    "            [--weight-calibration mse|cosine|minmax] [--clip-candidates N]\n"
+    "            [--activation-calibration mse|percentile|minmax] [--activation-percentile P]\n"
+    "            [--activation-groups K] [--outlier-ratio R] [--activation-groups-all]\n"
+    "            Writes ROOT/<user>/. Exit 3: bad audio, 4: bad model, 5: budget unreachable, 130: cancelled.\n"
     "  fleet-report --root DIR (--out DIR [--format png|pdf] [--width W] [--height H] [--dpi N] [--no-figure]\n"
-    "            | --failed-indices)\n"    "\n"
+    "            | --failed-indices)\n"
+    "\n"
     "Output files are written atomically. Exit status 0 on success; otherwise one line on stderr and\n"
     "a non-zero status (130 after Ctrl-C, which leaves no partial file).\n";
 
@@ -59,8 +71,9 @@ const Command kCommands[] = {
     {"evaluate", qs::cli::runEvaluate, qs::cli::evaluateOptions},
     {"export", qs::cli::runExport, qs::cli::exportOptions},
     {"figures", qs::cli::runFigures, qs::cli::figuresOptions},
-    {"fleet-report", qs::cli::runFleetReport, qs::cli::fleetReportOptions},
     {"compare", qs::cli::runCompare, qs::cli::compareOptions},
+    {"personalize", qs::cli::runPersonalize, qs::cli::personalizeOptions},
+    {"fleet-report", qs::cli::runFleetReport, qs::cli::fleetReportOptions},
 };
 
 }  // namespace

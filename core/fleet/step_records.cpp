@@ -75,6 +75,7 @@ StepRecords::StepRecords(std::string folder) : folder_(std::move(folder)) {
             r.fingerprint = s.at("fingerprint").get<std::string>();
             r.outputs = s.at("outputs").get<std::vector<std::string>>();
             r.seconds = s.at("seconds").get<double>();
+            r.cpuSeconds = s.value("cpu_seconds", 0.0);
             steps_[name] = std::move(r);
         }
     } catch (const std::exception&) {
@@ -107,7 +108,7 @@ void StepRecords::forget(const std::string& step) {
 void StepRecords::save() const {
     nlohmann::json steps = nlohmann::json::object();
     for (const auto& [name, r] : steps_)
-        steps[name] = {{"fingerprint", r.fingerprint}, {"outputs", r.outputs}, {"seconds", r.seconds}};
+        steps[name] = {{"fingerprint", r.fingerprint}, {"outputs", r.outputs}, {"seconds", r.seconds}, {"cpu_seconds", r.cpuSeconds}};
     writeJsonAtomic(folder_ + "/steps.json", {{"steps", steps}});
 }
 

@@ -37,6 +37,7 @@ struct StepRecord {
     std::string fingerprint;
     std::vector<std::string> outputs;  // paths relative to the record's folder
     double seconds = 0;                // how long the step took when it ran
+    double cpuSeconds = 0;             // the CPU time it took (every thread)
 };
 
 class StepRecords {
