@@ -47,7 +47,7 @@ private:
     qs::test::CliRun submit(const QString& indices) const {
         return qs::test::runProgram(
             QStringLiteral("sbatch"),
-            {"--wait", "--array=" + indices, "--chdir=" + dir_.filePath("logs"), kSource + "/packaging/slurm/quantscope-users.sbatch",
+            QStringList{"--wait", "--array=" + indices, "--chdir=" + dir_.filePath("logs"), kSource + "/packaging/slurm/quantscope-users.sbatch",
              kDemo + "/model.pt", dir_.filePath("users.csv"), dir_.filePath("fleet")} +
                 options_,
             slurmEnv(), 1800000);

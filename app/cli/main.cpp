@@ -57,8 +57,8 @@ const char* kUsage =
     "            [--activation-calibration mse|percentile|minmax] [--activation-percentile P]\n"
     "            [--activation-groups K] [--outlier-ratio R] [--activation-groups-all]\n"
     "            Writes ROOT/<user>/. Exit 3: bad audio, 4: bad model, 5: budget unreachable, 130: cancelled.\n"
-    "  fleet-report --root DIR (--out DIR [--format png|pdf] [--width W] [--height H] [--dpi N] [--no-figure]\n"
-    "            | --failed-indices)\n"
+    "  fleet-report --root DIR --out DIR [--format png|pdf] [--width W] [--height H] [--dpi N] [--no-figure]\n"
+    "            or --root DIR --failed-indices (the array indices of the users that did not succeed)\n"
     "\n"
     "Output files are written atomically. Exit status 0 on success; otherwise one line on stderr and\n"
     "a non-zero status (130 after Ctrl-C, which leaves no partial file).\n";
