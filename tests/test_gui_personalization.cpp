@@ -18,7 +18,9 @@
 #include "app/gui/main_window.h"
 #include "app/gui/personalization_controller.h"
 #include "app/gui/studio_state.h"
+#include "core/base/json_io.h"
 #include "core/personalization/personalization.h"
+#include "core/personalization/personalization_io.h"
 #include "tests/support/audio_files.h"
 #include "tests/support/gui_wait.h"
 #include "widgets/audio_panel.h"
@@ -159,6 +161,18 @@ void TestGuiPersonalization::comparisonFillsTheView() {
     QCOMPARE(heatmap->rows(), 4);     // own x 2, all, uniform
     QCOMPARE(heatmap->columns(), 3);  // high, low, all
     const PersonalizationMatrix& m = result->matrices[1];
+    for (int row = 0; row < 4; ++row)
+        for (int c = 0; c < 3; ++c)
+            QCOMPARE(heatmap->cellValue(row, c), measureValue(Measure::SqnrDb, result->cell(m.rows[std::size_t(row)], std::size_t(c))));
+    // A saved personalization.json shows the same cells (what `quantscope --personalization` opens).
+    const QString saved = dir_.filePath(QStringLiteral("saved"));
+    savePersonalization(saved.toStdString(), *result);
+    window_->showPersonalization(std::make_shared<const PersonalizationResult>(
+        personalizationFromJson(readJson((saved + QStringLiteral("/personalization.json")).toStdString()))));
+    QVERIFY(view->result() != result);
+    view->showMatrix(1);
+    view->showMeasure(Measure::SqnrDb);
+    QCOMPARE(heatmap->rows(), 4);
     for (int row = 0; row < 4; ++row)
         for (int c = 0; c < 3; ++c)
             QCOMPARE(heatmap->cellValue(row, c), measureValue(Measure::SqnrDb, result->cell(m.rows[std::size_t(row)], std::size_t(c))));

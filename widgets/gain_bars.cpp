@@ -12,6 +12,7 @@ namespace qs::gui {
 namespace {
 
 const char* kVersus[] = {"all", "best_other", "uniform"};
+constexpr double kBarWidth = 0.2;
 
 QString axisTitle(Measure m) {
     switch (m) {
@@ -39,7 +40,7 @@ GainBars::GainBars(QWidget* parent)
         bars_[k]->setName(names[k]);
         bars_[k]->setBrush(colours[k]);
         bars_[k]->setPen(QPen(colours[k].darker(130), 1));
-        bars_[k]->setWidth(0.2);
+        bars_[k]->setWidth(kBarWidth);
         bars_[k]->setBarsGroup(group);
         if (k > 0) {
             whiskers_[k - 1] = new QCPErrorBars(p->xAxis, p->yAxis);
@@ -49,8 +50,19 @@ GainBars::GainBars(QWidget* parent)
             whiskers_[k - 1]->removeFromLegend();
         }
     }
+    // The legend in a row of its own above the bars, so it never hides a bar or a verdict.
     placeLegend(p, Qt::AlignTop | Qt::AlignRight, true);
+    p->axisRect()->insetLayout()->take(p->legend);
+    p->plotLayout()->insertRow(0);
+    p->plotLayout()->addElement(0, 0, p->legend);
+    p->plotLayout()->setRowStretchFactor(0, 0.001);
+    p->legend->setMargins(QMargins(5, 2, 5, 2));
+    p->legend->setWrap(2);  // two by two: fits a narrow panel
     p->xAxis->grid()->setVisible(false);
+    setToolTip(tr("Each profile's own scheme (blue) against the all-profiles scheme, the best other profile's scheme and "
+                  "the uniform scheme, on the profile's own test clips. Whiskers: 95% paired bootstrap interval of each "
+                  "difference, drawn around the other scheme's value. Above each bar: + own better, − own worse, "
+                  "= no measurable difference (the interval holds 0)."));
     clear();
 }
 
@@ -97,12 +109,10 @@ void GainBars::setMatrix(std::shared_ptr<const PersonalizationResult> result, in
         ticks->addTick(x, QString::fromStdString(name));
         bars_[0]->addData(x, scale * gains[0]->own);
         lo = std::min(lo, scale * gains[0]->own), hi = std::max(hi, scale * gains[0]->own);
-        QString marks;
         for (int k = 0; k < 3; ++k) {
             if (!gains[k]) {
                 bars_[k + 1]->addData(x, std::nan(""));
                 whiskers_[k]->addData(std::nan(""), std::nan(""));
-                marks += QLatin1Char(' ');
                 continue;
             }
             const SchemeGain& g = *gains[k];
@@ -117,18 +127,19 @@ void GainBars::setMatrix(std::shared_ptr<const PersonalizationResult> result, in
             const QString mark = g.identical || g.gain.containsZero() ? QStringLiteral("=")
                                  : g.gain.low > 0                     ? QStringLiteral("+")
                                                                       : QStringLiteral("−");
-            marks += mark;
             verdicts_ << mark;
             if (k == 0) (mark == "=" ? same : mark == "+" ? better : worse) += 1;
+            // The verdict above its own bar (the group lays the four bars out 0.2 apart around x).
+            auto* label = new QCPItemText(p);
+            label->position->setTypeX(QCPItemPosition::ptPlotCoords);
+            label->position->setTypeY(QCPItemPosition::ptAxisRectRatio);
+            label->position->setCoords(x + (k - 0.5) * kBarWidth, 0.02);
+            label->setPositionAlignment(Qt::AlignHCenter | Qt::AlignTop);
+            label->setText(mark);
+            label->setFont(QFont(QStringLiteral("DejaVu Sans"), 9, QFont::Bold));
+            label->setColor(mark == "+" ? QColor("#1a7f37") : mark == "=" ? QColor("#505050") : QColor("#b42318"));
+            label->setSelectable(false);
         }
-        auto* label = new QCPItemText(p);
-        label->position->setTypeX(QCPItemPosition::ptPlotCoords);
-        label->position->setTypeY(QCPItemPosition::ptAxisRectRatio);
-        label->position->setCoords(x, 0.02);
-        label->setPositionAlignment(Qt::AlignHCenter | Qt::AlignTop);
-        label->setText(marks);
-        label->setFont(QFont(QStringLiteral("DejaVu Sans Mono"), 8, QFont::Bold));
-        label->setColor(QColor("#303030"));
     }
     if (shown == 0) {
         clear();
@@ -136,21 +147,22 @@ void GainBars::setMatrix(std::shared_ptr<const PersonalizationResult> result, in
         return;
     }
     p->xAxis->setTicker(ticks);
-    p->xAxis->setTickLabelRotation(shown > 6 ? 40 : 0);
+    p->xAxis->setTickLabelRotation(shown > 4 ? 60 : 0);
     p->xAxis->setRange(-0.6, shown - 0.4);
     const double pad = 0.08 * std::max(hi - lo, 1e-9);
     p->yAxis->setRange(std::min(0.0, lo - pad), hi + 3 * pad);
     p->yAxis->setLabel(axisTitle(measure));
     p->legend->setVisible(true);
-    setSubtitle(tr("%1 bits, spread %2 · marks above each profile: own against all, best other, uniform (+ better, "
-                   "− worse, = no measurable difference) · own against all profiles: better for %3, worse for %4, no measurable difference "
-                   "for %5 · whiskers: %6% paired bootstrap intervals over each profile's test clips")
+    // Short enough for the title row; the tooltip explains the marks and whiskers.
+    setSubtitle(tr("%1 bits, spread %2 · own vs all: %3 better, %4 worse, %5 no measurable difference")
                     .arg(m.targetBits, 0, 'f', 2)
                     .arg(m.spread)
                     .arg(better)
                     .arg(worse)
-                    .arg(same)
-                    .arg(100.0 * r.options.bootstrap.confidence, 0, 'g', 3));
+                    .arg(same));
+    p->xAxis->setLabel(tr("profile (its test clips) · whiskers: %1% paired bootstrap\n"
+                          "+ own better · − own worse · = no measurable difference")
+                           .arg(100.0 * r.options.bootstrap.confidence, 0, 'g', 3));
     replotLater();
 }
 

@@ -27,11 +27,12 @@ QCPColorGradient gradient(bool lowerIsBetter) {
     return g;
 }
 
-QString cellText(Measure m, double v) {
+// A cell's value; short: one digit less, for narrow cells.
+QString cellText(Measure m, double v, bool shortForm = false) {
     if (!std::isfinite(v)) return QStringLiteral("–");
-    if (isRate(m)) return QString::number(100.0 * v, 'f', 1);
-    if (m == Measure::SqnrDb) return QString::number(v, 'f', 1);
-    return QString::number(v, 'g', 2);
+    if (isRate(m)) return QString::number(100.0 * v, 'f', shortForm ? 0 : 1);
+    if (m == Measure::SqnrDb) return QString::number(v, 'f', shortForm ? 0 : 1);
+    return QString::number(v, 'g', shortForm ? 1 : 2);
 }
 
 QString measureTitle(Measure m) {
@@ -53,7 +54,7 @@ MatrixHeatmap::MatrixHeatmap(QWidget* parent)
     QCustomPlot* p = plot();
     map_ = new QCPColorMap(p->xAxis, p->yAxis);
     map_->setInterpolate(false);
-    map_->setTightBoundary(true);
+    map_->setTightBoundary(false);  // whole cells at the edges: cell c spans c ± 0.5
     scale_ = new QCPColorScale(p);
     scale_->setType(QCPAxis::atRight);
     scale_->setBarWidth(10);
@@ -63,11 +64,45 @@ MatrixHeatmap::MatrixHeatmap(QWidget* parent)
     p->axisRect()->setMarginGroup(QCP::msBottom | QCP::msTop, margins);
     scale_->setMarginGroup(QCP::msBottom | QCP::msTop, margins);
     p->yAxis->setRangeReversed(true);
-    p->xAxis->setLabel(tr("test clips of profile"));
-    p->yAxis->setLabel(tr("scheme (tuned on)"));
+    p->xAxis->setLabel(tr("test clips of profile\noutlined: own scheme, own clips"));
+    p->yAxis->setLabel(tr("scheme (own: tuned on profile)"));
     p->xAxis->grid()->setVisible(false);
     p->yAxis->grid()->setVisible(false);
+    for (QCPAxis* axis : {p->xAxis, p->yAxis}) {  // ticks outside: inside they cut into the cells' values
+        axis->setTickLength(0, 3);
+        axis->setSubTicks(false);
+    }
+    setToolTip(tr("Rows: the schemes (each profile's own, built from its tune clips; all profiles; uniform). Columns: "
+                  "the test clips they ran on. Outlined: each profile's own scheme on its own test clips."));
+    connect(p, &QCustomPlot::afterLayout, this, &MatrixHeatmap::fitCellText);
     clear();
+}
+
+void MatrixHeatmap::fitCellText() {
+    if (texts_.isEmpty() || texts_.size() != int(values_.size())) return;
+    QCustomPlot* p = plot();
+    const double w = std::abs(p->xAxis->coordToPixel(1) - p->xAxis->coordToPixel(0));
+    const double h = std::abs(p->yAxis->coordToPixel(1) - p->yAxis->coordToPixel(0));
+    // The largest font that fits the widest value, with one digit less before giving up.
+    for (bool shortForm : {false, true}) {
+        QStringList texts;
+        int widest = 0;
+        for (double v : values_) texts << cellText(measure_, v, shortForm);
+        for (int pt : {9, 8, 7}) {
+            const QFont font(QStringLiteral("DejaVu Sans"), pt);
+            const QFontMetrics fm(font);
+            widest = 0;
+            for (const QString& t : texts) widest = std::max(widest, fm.horizontalAdvance(t));
+            if (widest + 4 > w || fm.height() + 2 > h) continue;
+            for (int k = 0; k < texts_.size(); ++k) {
+                texts_[k]->setText(texts[k]);
+                texts_[k]->setFont(font);
+                texts_[k]->setVisible(true);
+            }
+            return;
+        }
+    }
+    for (QCPItemText* t : texts_) t->setVisible(false);
 }
 
 void MatrixHeatmap::clear() {
@@ -75,6 +110,7 @@ void MatrixHeatmap::clear() {
     index_ = -1;
     rows_ = columns_ = 0;
     values_.clear();
+    texts_.clear();
     plot()->clearItems();
     map_->data()->clear();
     map_->setVisible(false);
@@ -117,6 +153,7 @@ void MatrixHeatmap::setMatrix(std::shared_ptr<const PersonalizationResult> resul
 
     QCustomPlot* p = plot();
     p->clearItems();
+    texts_.clear();
     setPlaceholder(p->axisRect(), QString());
     const double scale = isRate(measure) ? 100.0 : 1.0;
     map_->data()->setSize(columns_, rows_);
@@ -132,13 +169,16 @@ void MatrixHeatmap::setMatrix(std::shared_ptr<const PersonalizationResult> resul
     scale_->axis()->setLabel(measureTitle(measure));
 
     auto rowTicks = QSharedPointer<QCPAxisTickerText>(new QCPAxisTickerText);
-    for (int row = 0; row < rows_; ++row)
-        rowTicks->addTick(row, QString::fromStdString(r.schemes[std::size_t(m.rows[std::size_t(row)])].label()));
+    // An own scheme is named by its profile alone (the axis says "tuned on"), so the cells keep the room.
+    for (int row = 0; row < rows_; ++row) {
+        const Scheme& s = r.schemes[std::size_t(m.rows[std::size_t(row)])];
+        rowTicks->addTick(row, QString::fromStdString(s.kind == "own" ? s.profile : s.label()));
+    }
     auto columnTicks = QSharedPointer<QCPAxisTickerText>(new QCPAxisTickerText);
     for (int c = 0; c < columns_; ++c) columnTicks->addTick(c, QString::fromStdString(columns[std::size_t(c)]));
     p->yAxis->setTicker(rowTicks);
     p->xAxis->setTicker(columnTicks);
-    p->xAxis->setTickLabelRotation(columns_ > 6 ? 40 : 0);
+    p->xAxis->setTickLabelRotation(columns_ > 4 ? 90 : 0);  // upright names never overlap
     p->xAxis->setRange(-0.5, columns_ - 0.5);
     p->yAxis->setRange(-0.5, rows_ - 0.5);
 
@@ -156,21 +196,20 @@ void MatrixHeatmap::setMatrix(std::shared_ptr<const PersonalizationResult> resul
             box->setSelectable(false);
         }
     }
+    // Values in the cells, at the largest size that fits them (fitCellText, after each layout).
     if (rows_ * columns_ <= kMaxLabelledCells) {
-        const int points = rows_ * columns_ > 150 ? 6 : 8;
         for (int row = 0; row < rows_; ++row)
             for (int c = 0; c < columns_; ++c) {
                 auto* t = new QCPItemText(p);
                 t->position->setCoords(c, row);
                 t->setText(cellText(measure, values_[std::size_t(row * columns_ + c)]));
-                t->setFont(QFont(QStringLiteral("DejaVu Sans"), points));
                 t->setColor(QColor("#202020"));
                 t->setSelectable(false);
                 t->setClipToAxisRect(true);
+                texts_ << t;
             }
     }
-    setSubtitle(tr("%1 bits per weight (%2), spread %3 · %4, %5 is better · outlined: each profile's own scheme on "
-                   "its own test clips")
+    setSubtitle(tr("%1 bits (%2), spread %3 · %4, %5 is better")
                     .arg(m.targetBits, 0, 'f', 2)
                     .arg(formatMb(m.targetMb))
                     .arg(m.spread)

@@ -4,6 +4,7 @@
 // profile is outlined; cells carry their values when they fit.
 #pragma once
 
+#include <QList>
 #include <memory>
 
 #include "core/personalization/personalization.h"
@@ -11,6 +12,7 @@
 
 class QCPColorMap;
 class QCPColorScale;
+class QCPItemText;
 
 namespace qs::gui {
 
@@ -29,6 +31,9 @@ public:
     int columns() const { return columns_; }
 
 private:
+    void fitCellText();  // after each layout: the largest font whose values fit the cells, or none
+
+    QList<QCPItemText*> texts_;
     std::shared_ptr<const PersonalizationResult> result_;
     int index_ = -1;
     Measure measure_ = Measure::Wer;

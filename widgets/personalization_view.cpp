@@ -115,6 +115,7 @@ PersonalizationView::PersonalizationView(QWidget* parent) : QWidget(parent) {
     gains_ = new GainBars(figures);
     figures->setStretchFactor(0, 1);
     figures->setStretchFactor(1, 1);
+    figures->setSizes({1000, 1000});  // half each, whatever the width
     clips_ = new QTreeWidget(split);
     clips_->setObjectName(QStringLiteral("personalClips"));
     clips_->setColumnCount(4);
