@@ -23,6 +23,7 @@ namespace qs {
 
 struct EvaluateOptions {
     int threads = 0;  // cores to use in all (0 = every core)
+    std::int64_t maxMemory = 0;  // bytes for the whole process (0: the default, core/base/system_memory.h)
 };
 
 // Measures of one speaker, or of every speaker ("all").

@@ -32,7 +32,7 @@ json toJson(const Analysis& a) {
                   {"normalize", a.model.normalize},
                   {"labels", a.model.labels}};
     j["audio"] = {{"root", a.audioRoot}};
-    j["run"] = {{"elapsed_seconds", a.elapsedSeconds}, {"threads", a.threads}};
+    j["run"] = {{"elapsed_seconds", a.elapsedSeconds}, {"threads", a.threads}, {"workers", a.workers}};
     j["speakers"] = json::array();
     for (const auto& s : a.speakers)
         j["speakers"].push_back({{"name", s.name}, {"clips", s.clips}, {"files", s.files}, {"seconds", s.seconds}});
@@ -72,6 +72,7 @@ Analysis analysisFromJson(const json& j) {
         if (j.contains("run")) {
             a.elapsedSeconds = j["run"].value("elapsed_seconds", 0.0);
             a.threads = j["run"].value("threads", 0);
+            a.workers = j["run"].value("workers", 0);
         }
         for (const json& s : j.at("speakers"))
             a.speakers.push_back({s.at("name").get<std::string>(), s.at("clips").get<int>(), s.value("files", 0),

@@ -4,6 +4,7 @@
 // per layer per clip, so it costs (layers + 1) forward passes per clip: run it on a few clips.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -19,6 +20,7 @@ struct DistanceOptions {
     int bits = 8;
     int clipsPerSpeaker = 4;  // the first n clips of each speaker (0 = all)
     int threads = 0;          // 0 = every core
+    std::int64_t maxMemory = 0;  // bytes for the whole process (0: the default, core/base/system_memory.h)
 };
 
 // Speaker name (and "all") -> per-layer distance scores, in the model's layer order. Layers' passes
