@@ -3,7 +3,7 @@
 //              [--distances] [--screenshot FILE] [--export-figures DIR] [--size WxH] [--select-layer N]
 //              [--show FIGURE] [--export-model DIR] [--export-dialog]
 //              [--analysis analysis.json [--allocation allocation.json]]
-//              [--figure-format png|pdf] [--figure-size WxH] [--figure-dpi N]
+//              [--figure-format png|pdf] [--figure-size WxH] [--figure-dpi N] [--max-memory SIZE]
 // --analysis shows saved results without model or audio; with --export-figures it is the headless
 // figure renderer behind `quantscope-cli figures`.
 #include <QAction>
@@ -27,6 +27,7 @@
 #include "core/allocation/allocation_io.h"
 #include "core/stats/analysis.h"
 #include "core/base/errors.h"
+#include "core/base/system_memory.h"
 
 namespace {
 
@@ -175,8 +176,12 @@ int main(int argc, char** argv) {
                                         QStringLiteral("Size of exported figures (default 1200x600)."), QStringLiteral("WxH"));
     const QCommandLineOption figureDpi(QStringLiteral("figure-dpi"),
                                        QStringLiteral("Resolution of exported PNG figures (default 150)."), QStringLiteral("N"));
+    const QCommandLineOption maxMemory(QStringLiteral("max-memory"),
+                                       QStringLiteral("Memory limit of analyses and exports, e.g. 4G (default: half of the "
+                                                      "memory available, or Analysis > Memory limit)."),
+                                       QStringLiteral("SIZE"));
     parser.addOptions({model, audio, analyze, session, screenshot, size, layer, figures, show, distances, delay, exportModel,
-                       exportDialog, savedAnalysis, savedAllocation, figureFormat, figureSize, figureDpi});
+                       exportDialog, savedAnalysis, savedAllocation, figureFormat, figureSize, figureDpi, maxMemory});
     parser.process(app);
 
     // Figure options are checked before anything else, so a typo fails at once.
@@ -208,7 +213,18 @@ int main(int argc, char** argv) {
         }
     }
 
+    std::int64_t memoryLimit = 0;
+    if (parser.isSet(maxMemory)) {
+        try {
+            memoryLimit = qs::parseMemorySize(parser.value(maxMemory).toStdString(), "--max-memory");
+        } catch (const qs::Error& e) {
+            std::fprintf(stderr, "quantscope: %s\n", e.what());
+            return 2;
+        }
+    }
+
     qs::gui::MainWindow window;
+    if (memoryLimit > 0) window.setMaxMemory(memoryLimit);
     if (parser.isSet(size)) {
         const QStringList wh = parser.value(size).split(QLatin1Char('x'));
         if (wh.size() == 2) window.resize(wh[0].toInt(), wh[1].toInt());

@@ -7,12 +7,13 @@
 #include "app/cli/progress_printer.h"
 #include "core/engine/engine.h"
 #include "core/base/json_io.h"
+#include "core/base/system_memory.h"
 
 namespace qs::cli {
 
 int runAnalyze(const std::vector<std::string>& argv) {
     const Args args(argv, {{"model", "audio", "out", "max-clips", "threads", "window-seconds", "raw-rate",
-                            "raw-channels", "distance-clips", "distance-bits"},
+                            "raw-channels", "distance-clips", "distance-bits", "max-memory"},
                            {"speaker"},
                            {}});
     const std::string modelPath = args.required("model");
@@ -27,7 +28,9 @@ int runAnalyze(const std::vector<std::string>& argv) {
     const Engine& e = engine();
     const std::shared_ptr<const SpeechModel> loaded = e.loadModel(modelPath);
     const SpeechModel& model = *loaded;
-    const AudioCorpus corpus = scanCorpus(args, audioDir, model.info(), args.getInt("max-clips", 0));
+    const std::int64_t budget = memoryBudget(args);
+    const AudioCorpus corpus =
+        scanCorpus(args, audioDir, model.info(), args.getInt("max-clips", 0), workerMemory(model.info()), budget, "analyze");
 
     std::size_t clips = 0;
     for (const auto& s : corpus.speakers()) clips += s.clips.size();
@@ -37,6 +40,7 @@ int runAnalyze(const std::vector<std::string>& argv) {
 
     AnalyzeOptions options;
     options.threads = threads;
+    options.maxMemory = budget;
     Analysis analysis = e.analyze(model, corpus, options, printer.callback());
     printer.finish();
 
@@ -48,6 +52,7 @@ int runAnalyze(const std::vector<std::string>& argv) {
         d.clipsPerSpeaker = distanceClips;
         d.bits = args.getInt("distance-bits", 8);
         d.threads = threads;
+        d.maxMemory = budget;
         std::fprintf(stderr, "analyze: distance passes, %zu layers x %d clips per speaker at %d bits\n",
                      model.info().layers.size(), distanceClips, d.bits);
         ProgressPrinter layers("distances", "layers");
@@ -58,8 +63,12 @@ int runAnalyze(const std::vector<std::string>& argv) {
     for (const auto& s : analysis.skipped) std::fprintf(stderr, "skipped %s: %s\n", s.path.c_str(), s.reason.c_str());
     double seconds = 0;
     for (const auto& s : analysis.speakers) seconds += s.seconds;
-    std::fprintf(stderr, "analyze: wrote %s (%.1f s of audio in %.1f s on %d threads)\n", out.c_str(), seconds,
+    std::fprintf(stderr, "analyze: wrote %s (%.1f s of audio in %.1f s on %d threads", out.c_str(), seconds,
                  analysis.elapsedSeconds, analysis.threads);
+    if (analysis.workers < analysis.threads && analysis.workers < int(clips))
+        std::fprintf(stderr, ", %d clip%s at a time to fit the memory budget of %s", analysis.workers,
+                     analysis.workers == 1 ? "" : "s", memoryText(double(budget)).c_str());
+    std::fprintf(stderr, ")\n");
     return 0;
 }
 

@@ -55,7 +55,7 @@ std::string summary(const EvaluationScores& s, bool transcripts) {
 
 int runEvaluate(const std::vector<std::string>& argv) {
     const Args args(argv, {{"model", "quantized", "audio", "out", "max-clips", "threads", "window-seconds", "raw-rate",
-                            "raw-channels"},
+                            "raw-channels", "max-memory"},
                            {"speaker"},
                            {}});
     const std::string modelPath = args.required("model");
@@ -77,7 +77,9 @@ int runEvaluate(const std::vector<std::string>& argv) {
     const SpeechModel& floatModel = *floatLoaded;
     const SpeechModel& quantized = *quantizedLoaded;
     checkModelsMatch(floatModel.info(), quantized.info());
-    const AudioCorpus corpus = scanCorpus(args, audioDir, floatModel.info(), maxClips);
+    const std::int64_t budget = memoryBudget(args);
+    const WorkerMemory worker{{floatModel.info().memory, quantized.info().memory}, workerStateBytes(floatModel.info())};
+    const AudioCorpus corpus = scanCorpus(args, audioDir, floatModel.info(), maxClips, worker, budget, "evaluate");
 
     std::size_t clips = 0;
     for (const auto& s : corpus.speakers()) clips += s.clips.size();
@@ -86,6 +88,7 @@ int runEvaluate(const std::vector<std::string>& argv) {
 
     EvaluateOptions options;
     options.threads = threads;
+    options.maxMemory = budget;
     const Evaluation evaluation = e.evaluate(floatModel, quantized, corpus, options, printer.callback());
     printer.finish();
     saveEvaluation(out, evaluation);

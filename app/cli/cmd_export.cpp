@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "app/cli/args.h"
+#include "app/cli/corpus_args.h"
 #include "app/cli/commands.h"
 #include "app/cli/progress_printer.h"
 #include "core/allocation/allocation_io.h"
@@ -13,7 +14,8 @@ namespace qs::cli {
 int runExport(const std::vector<std::string>& argv) {
     const Args args(argv, {{"model", "analysis", "allocation", "out", "audio", "activation-bits", "calibration-clips",
                             "threads", "weight-calibration", "weight-granularity", "weight-group-size", "clip-candidates",
-                            "activation-calibration", "activation-percentile", "activation-groups", "outlier-ratio"},
+                            "activation-calibration", "activation-percentile", "activation-groups", "outlier-ratio",
+                            "max-memory"},
                            {},
                            {"activation-groups-all"}});
     const std::string out = args.required("out");
@@ -28,6 +30,7 @@ int runExport(const std::vector<std::string>& argv) {
     options.activationBits = args.getInt("activation-bits", options.activationBits);
     options.calibrationClips = args.getInt("calibration-clips", options.calibrationClips);
     options.threads = args.getInt("threads", 0);
+    options.maxMemory = memoryBudget(args);
     WeightCalibrationOptions& w = options.weights;
     w.method = parseWeightRange(args.choice("weight-calibration", {"minmax", "mse", "cosine"}, weightRangeName(w.method)));
     const std::string granularity =
@@ -51,7 +54,8 @@ int runExport(const std::vector<std::string>& argv) {
     if (options.activationBits > 0 || w.method == WeightRange::Cosine) {
         const std::string audio = args.get("audio", analysis.audioRoot);
         if (audio.empty()) throw InputError("the analysis names no audio folder: pass --audio DIR");
-        corpus = std::make_unique<AudioCorpus>(AudioCorpus::scan(audio, corpusOptionsFor(model.info())));
+        corpus = std::make_unique<AudioCorpus>(
+            scanCorpus(args, audio, model.info(), 0, workerMemory(model.info()), options.maxMemory, "export"));
         if (allocation.speaker != kAllSpeakers) corpus->selectSpeakers({allocation.speaker});
     }
     const ExportSummary s = e.exportQuantizedModel(model, analysis, allocation, corpus.get(), options, out, printer.callback());

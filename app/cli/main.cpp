@@ -15,20 +15,24 @@ const char* kUsage =
     "\n"
     "commands:\n"
     "  analyze   --model M.pt --audio DIR [--speaker NAME ...] [--max-clips N] [--threads N]\n"
-    "            [--window-seconds S] [--raw-rate HZ] [--raw-channels N]\n"
+    "            [--window-seconds S] [--raw-rate HZ] [--raw-channels N] [--max-memory SIZE]\n"
     "            [--distance-clips N [--distance-bits B]] --out analysis.json\n"
     "  allocate  --analysis analysis.json --target-mb X\n"
     "            [--metric median|mean|max|abs_max|std|var|kl|l1|l2|cosine|sqnr]\n"
     "            [--order descending|ascending] [--min-bits N] [--speaker NAME] --out allocation.json\n"
-    "  evaluate  --model M.pt --quantized DIR|Q.pt --audio DIR [--speaker NAME ...] [--max-clips N] [--threads N] --out evaluation.json\n"
+    "  evaluate  --model M.pt --quantized DIR|Q.pt --audio DIR [--speaker NAME ...] [--max-clips N] [--threads N]\n"
+    "            [--max-memory SIZE] --out evaluation.json\n"
     "  export    --model M.pt --analysis analysis.json --allocation allocation.json --out DIR\n"
-    "            [--audio DIR] [--calibration-clips N] [--threads N]\n"
+    "            [--audio DIR] [--calibration-clips N] [--threads N] [--max-memory SIZE]\n"
     "            [--weight-calibration mse|cosine|minmax] [--weight-granularity channel|tensor|group]\n"
     "            [--weight-group-size N] [--clip-candidates N] [--activation-bits N]\n"
     "            [--activation-calibration mse|percentile|minmax] [--activation-percentile P]\n"
     "            [--activation-groups K] [--outlier-ratio R] [--activation-groups-all]\n"
     "  figures   --analysis analysis.json [--allocation allocation.json] [--format png|pdf]\n"
-    "            [--width W] [--height H] [--dpi N] --out DIR\n";
+    "            [--width W] [--height H] [--dpi N] --out DIR\n"
+    "\n"
+    "--max-memory SIZE (e.g. 4G, 512M) caps the process's memory; by default it may take half of the memory\n"
+    "available. Fewer clips run side by side, or long recordings are cut into shorter windows, to stay within it.\n";
 
 struct Command {
     const char* name;

@@ -11,23 +11,25 @@ namespace qs::cli {
 namespace {
 
 std::atomic<bool> interrupted{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "the SIGINT handler sets it");
 
 extern "C" void onInterrupt(int) { interrupted = true; }
 
 }  // namespace
 
 ProgressPrinter::ProgressPrinter(std::string verb, std::string unit)
-    : verb_(std::move(verb)), unit_(std::move(unit)), tty_(::isatty(STDERR_FILENO) != 0), start_(std::chrono::steady_clock::now()),
-      lastLine_(start_) {
+    : cancel_(&interrupted), verb_(std::move(verb)), unit_(std::move(unit)), tty_(::isatty(STDERR_FILENO) != 0),
+      start_(std::chrono::steady_clock::now()), lastLine_(start_), lastDraw_(start_) {
     interrupted = false;
-    std::signal(SIGINT, onInterrupt);
-    std::signal(SIGTERM, onInterrupt);
+    previousInt_ = std::signal(SIGINT, onInterrupt);
+    previousTerm_ = std::signal(SIGTERM, onInterrupt);
 }
 
 ProgressPrinter::~ProgressPrinter() {
     finish();
-    std::signal(SIGINT, SIG_DFL);
-    std::signal(SIGTERM, SIG_DFL);
+    // An enclosing printer's handler stays in place (analyze's distance passes nest one).
+    std::signal(SIGINT, previousInt_ == SIG_ERR ? SIG_DFL : previousInt_);
+    std::signal(SIGTERM, previousTerm_ == SIG_ERR ? SIG_DFL : previousTerm_);
 }
 
 ProgressFn ProgressPrinter::callback() {
@@ -41,6 +43,9 @@ bool ProgressPrinter::print(const Progress& p) {
     const bool due = std::chrono::duration<double>(now - lastLine_).count() >= 5.0 ||
                      (p.done == p.total && p.done != lastDone_);
     if (!tty_ && !due) return !interrupted;
+    // On a terminal: redrawn at most ten times a second (core asks every 50 ms) or when a unit is done.
+    if (tty_ && p.done == lastDone_ && std::chrono::duration<double>(now - lastDraw_).count() < 0.1) return !interrupted;
+    lastDraw_ = now;
     lastLine_ = now;
     lastDone_ = p.done;
     char line[256];

@@ -8,6 +8,9 @@
 #include <mutex>
 
 #include "app/gui/background_job.h"
+#include "core/base/cancel.h"
+#include "core/base/memory_plan.h"
+#include "core/base/system_memory.h"
 #include "core/engine/engine.h"
 #include "core/evaluation/evaluation.h"
 #include "core/export/export_report.h"
@@ -36,15 +39,18 @@ qint64 folderBytes(const QString& dir) {
     return bytes;
 }
 
-// The calibration clips: the loaded corpus when it was scanned as the model needs, else the folder
-// rescanned so; only the allocation's speaker unless it is "all". Null without a folder.
+// The calibration clips: the loaded corpus when it was scanned as the model needs (and in windows that
+// fit the memory budget), else the folder rescanned so; only the allocation's speaker unless it is
+// "all". Null without a folder.
 std::unique_ptr<AudioCorpus> calibrationCorpus(const SpeechModel& model, const std::string& folder,
                                                const std::shared_ptr<const AudioCorpus>& loaded,
-                                               const std::string& speaker) {
+                                               const std::string& speaker, std::int64_t budget) {
     if (folder.empty()) return nullptr;
-    const CorpusOptions options = corpusOptionsFor(model.info());
+    CorpusOptions options = corpusOptionsFor(model.info());
+    options.windowSeconds = fitWindow(workerMemory(model.info()), budget, options.windowSeconds, model.info().path);
     std::unique_ptr<AudioCorpus> corpus;
-    if (loaded && loaded->options().targetRate == options.targetRate && loaded->options().normalize == options.normalize) {
+    if (loaded && loaded->options().targetRate == options.targetRate && loaded->options().normalize == options.normalize &&
+        loaded->options().windowSeconds <= options.windowSeconds) {
         corpus = std::make_unique<AudioCorpus>(*loaded);
     } else {
         corpus = std::make_unique<AudioCorpus>(AudioCorpus::scan(folder, options));
@@ -54,12 +60,13 @@ std::unique_ptr<AudioCorpus> calibrationCorpus(const SpeechModel& model, const s
 }
 
 // Quantized vs float on every clip of the calibration audio; its files go into the export folder.
-void evaluateExport(const SpeechModel& model, const AudioCorpus& corpus, int threads, const ProgressFn& progress,
-                    ExportResult& r) {
+void evaluateExport(const SpeechModel& model, const AudioCorpus& corpus, int threads, std::int64_t budget,
+                    const ProgressFn& progress, ExportResult& r) {
     const std::string dir = r.dir.toStdString();
     const std::shared_ptr<const SpeechModel> quantized = engine().loadModel(dir + "/model.pt");
     EvaluateOptions options;
     options.threads = threads;
+    options.maxMemory = budget;
     const Evaluation e = engine().evaluate(model, *quantized, corpus, options, progress);
     saveEvaluation(dir + "/evaluation.json", e);
     updateReportCsv(dir + "/report.csv", evaluationFields(e));
@@ -129,11 +136,16 @@ bool ExportController::start(const ExportRequest& request) {
     options.activationBits = request.activationBits;
     options.calibrationClips = request.calibrationClips;
     options.threads = request.threads;
+    const std::int64_t maxMemory = request.maxMemory;
 
     const bool evaluateAfter = request.evaluate;
-    auto work = [shared, model, analysis, loaded, allocation, folder, outDir, options, evaluateAfter]() {
+    auto work = [shared, model, analysis, loaded, allocation, folder, outDir, given = options, maxMemory, evaluateAfter]() {
         QElapsedTimer clock;
         clock.start();
+        // Every layer of every forward pass, every search candidate and every file written checks it.
+        CancelScope cancelScope(&shared->stop);
+        ExportOptions options = given;
+        options.maxMemory = resolveMemoryBudget(maxMemory);
         auto progress = [shared](const Progress& p) {
             if (shared->stop.load()) return false;
             std::lock_guard<std::mutex> lock(shared->mutex);
@@ -141,7 +153,8 @@ bool ExportController::start(const ExportRequest& request) {
             shared->detail = QString::fromStdString(p.message);
             return true;
         };
-        const std::unique_ptr<AudioCorpus> corpus = calibrationCorpus(*model, folder, loaded, allocation.speaker);
+        const std::unique_ptr<AudioCorpus> corpus =
+            calibrationCorpus(*model, folder, loaded, allocation.speaker, options.maxMemory);
         if (shared->stop.load()) throw Cancelled();
         const ExportSummary s =
             engine().exportQuantizedModel(*model, *analysis, allocation, corpus.get(), options, outDir, progress);
@@ -167,7 +180,7 @@ bool ExportController::start(const ExportRequest& request) {
                 return progress(named);
             };
             try {
-                evaluateExport(*model, *corpus, options.threads, evaluationProgress, r);
+                evaluateExport(*model, *corpus, options.threads, options.maxMemory, evaluationProgress, r);
             } catch (const Cancelled&) {
                 r.evaluationProblem = QStringLiteral("the evaluation was cancelled");
             } catch (const Error& e) {
