@@ -25,9 +25,11 @@ int runAnalyze(const std::vector<std::string>& argv) {
     checkWritable(out);
     // Ctrl-C is a cancel request from here on, also while the model loads and the folder is scanned.
     ProgressPrinter printer("analyze");
+    printer.exitAtOnce(true);  // nothing is written while the engine and the models load
     const Engine& e = engine();
     const std::shared_ptr<const SpeechModel> loaded = e.loadModel(modelPath);
     const SpeechModel& model = *loaded;
+    printer.exitAtOnce(false);
     const std::int64_t budget = memoryBudget(args);
     const AudioCorpus corpus =
         scanCorpus(args, audioDir, model.info(), args.getInt("max-clips", 0), workerMemory(model.info()), budget, "analyze");

@@ -71,11 +71,13 @@ int runEvaluate(const std::vector<std::string>& argv) {
     checkWritable(out);
     // Ctrl-C is a cancel request from here on, also while the models load and the folder is scanned.
     ProgressPrinter printer("evaluate");
+    printer.exitAtOnce(true);  // nothing is written while the engine and the models load
     const Engine& e = engine();
     const std::shared_ptr<const SpeechModel> floatLoaded = e.loadModel(modelPath);
     const std::shared_ptr<const SpeechModel> quantizedLoaded = e.loadModel(quantizedPath);
     const SpeechModel& floatModel = *floatLoaded;
     const SpeechModel& quantized = *quantizedLoaded;
+    printer.exitAtOnce(false);
     checkModelsMatch(floatModel.info(), quantized.info());
     const std::int64_t budget = memoryBudget(args);
     const WorkerMemory worker{{floatModel.info().memory, quantized.info().memory}, workerStateBytes(floatModel.info())};

@@ -20,9 +20,11 @@ int runExport(const std::vector<std::string>& argv) {
                            {"activation-groups-all"}});
     const std::string out = args.required("out");
     ProgressPrinter printer("export");
+    printer.exitAtOnce(true);  // nothing is written while the engine and the models load
     const Engine& e = engine();
     const std::shared_ptr<const SpeechModel> loaded = e.loadModel(args.required("model"));
     const SpeechModel& model = *loaded;
+    printer.exitAtOnce(false);
     const Analysis analysis = loadAnalysis(args.required("analysis"));
     const Allocation allocation = loadAllocation(args.required("allocation"));
 

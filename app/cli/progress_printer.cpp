@@ -2,6 +2,7 @@
 // that cancels.
 #include "app/cli/progress_printer.h"
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -11,9 +12,19 @@ namespace qs::cli {
 namespace {
 
 std::atomic<bool> interrupted{false};
+std::atomic<bool> exitNow{false};
 static_assert(std::atomic<bool>::is_always_lock_free, "the SIGINT handler sets it");
+char exitLine[160];
+std::size_t exitLineLength = 0;
 
-extern "C" void onInterrupt(int) { interrupted = true; }
+// Only async-signal-safe calls: write and _exit.
+extern "C" void onInterrupt(int) {
+    interrupted = true;
+    if (exitNow) {
+        [[maybe_unused]] const ssize_t n = ::write(STDERR_FILENO, exitLine, exitLineLength);
+        ::_exit(130);
+    }
+}
 
 }  // namespace
 
@@ -26,10 +37,21 @@ ProgressPrinter::ProgressPrinter(std::string verb, std::string unit)
 }
 
 ProgressPrinter::~ProgressPrinter() {
+    exitNow = false;
     finish();
     // An enclosing printer's handler stays in place (analyze's distance passes nest one).
     std::signal(SIGINT, previousInt_ == SIG_ERR ? SIG_DFL : previousInt_);
     std::signal(SIGTERM, previousTerm_ == SIG_ERR ? SIG_DFL : previousTerm_);
+}
+
+void ProgressPrinter::exitAtOnce(bool on) {
+    if (on) {
+        exitLineLength = std::size_t(std::snprintf(exitLine, sizeof exitLine, "quantscope-cli %s: cancelled, nothing written\n",
+                                                   verb_.c_str()));
+        exitLineLength = std::min(exitLineLength, sizeof exitLine - 1);
+    }
+    exitNow = on;
+    if (on && interrupted) onInterrupt(SIGINT);
 }
 
 ProgressFn ProgressPrinter::callback() {

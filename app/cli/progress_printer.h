@@ -21,6 +21,11 @@ public:
 
     // The callback to hand to core: prints, and returns false once Ctrl-C was pressed.
     ProgressFn callback();
+    // While on, Ctrl-C or SIGTERM ends the process at once (exit code 130, the "cancelled, nothing
+    // written" line): for steps that write nothing and cannot stop part-way, loading the engine and
+    // the models (dlopen and TorchScript's loader take seconds on a busy machine). A request that
+    // came earlier ends it as soon as it is turned on.
+    void exitAtOnce(bool on);
     void finish();  // ends the status line
 
 private:
