@@ -32,7 +32,7 @@ void runPool(std::size_t n, int threads, const std::function<void(int, std::size
     std::condition_variable changed;
     std::size_t done = 0;
     double seconds = 0.0;
-    std::string current;
+    std::string current = base.message;  // what is being worked on: the task described, else the base message
     std::exception_ptr failure;
     int running = workers;
     // In-order folding (only when fold is set): which tasks are finished, the first not yet folded,
