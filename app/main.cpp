@@ -3,7 +3,7 @@
 //              [--distances] [--screenshot FILE] [--export-figures DIR] [--size WxH] [--select-layer N]
 //              [--show FIGURE] [--export-model DIR] [--export-dialog]
 //              [--analysis analysis.json [--allocation allocation.json]]
-//              [--figure-format png|pdf] [--figure-size WxH] [--figure-dpi N]
+//              [--figure-format png|pdf] [--figure-size WxH] [--figure-dpi N] [--max-memory SIZE]
 //              [--test-fraction F | --split FILE] [--speaker-groups FILE] [--compare BITS[,BITS...]]
 //              [--personalization personalization.json]
 // --analysis shows saved results without model or audio; with --export-figures it is the headless
@@ -39,6 +39,7 @@
 #include "core/base/errors.h"
 #include "core/base/version.h"
 #include "widgets/personalization_view.h"
+#include "core/base/system_memory.h"
 
 namespace {
 
@@ -233,6 +234,10 @@ int main(int argc, char** argv) {
                                         QStringLiteral("Size of exported figures (default 1200x600)."), QStringLiteral("WxH"));
     const QCommandLineOption figureDpi(QStringLiteral("figure-dpi"),
                                        QStringLiteral("Resolution of exported PNG figures (default 150)."), QStringLiteral("N"));
+    const QCommandLineOption maxMemory(QStringLiteral("max-memory"),
+                                       QStringLiteral("Memory limit of analyses and exports, e.g. 4G (default: half of the "
+                                                      "memory available, or Analysis > Memory limit)."),
+                                       QStringLiteral("SIZE"));
     const QCommandLineOption testFraction(QStringLiteral("test-fraction"),
                                           QStringLiteral("Hold out this share of each speaker's files for test."), QStringLiteral("F"));
     const QCommandLineOption splitList(QStringLiteral("split"), QStringLiteral("Tune/test split list (path,part)."),
@@ -248,7 +253,7 @@ int main(int argc, char** argv) {
                                                   QStringLiteral("Show a saved personalization.json."), QStringLiteral("FILE"));
     parser.addOptions({model, audio, analyze, session, screenshot, size, layer, figures, show, distances, delay, exportModel,
                        exportDialog, savedAnalysis, savedAllocation, figureFormat, figureSize, figureDpi, testFraction,
-                       splitList, speakerGroups, compare, savedPersonalization});
+                       splitList, speakerGroups, compare, savedPersonalization, maxMemory});
 
     // --help and --version print and exit without a display (help2man runs them at build time).
     if (hasArgument(argc, argv, {"--help", "-h", "-?", "--help-all", "--version", "-v"})) {
@@ -297,6 +302,15 @@ int main(int argc, char** argv) {
         }
     }
 
+    std::int64_t memoryLimit = 0;
+    if (parser.isSet(maxMemory)) {
+        try {
+            memoryLimit = qs::parseMemorySize(parser.value(maxMemory).toStdString(), "--max-memory");
+        } catch (const qs::Error& e) {
+            std::fprintf(stderr, "quantscope: %s\n", e.what());
+            return 2;
+        }
+    }
     if (parser.isSet(fleet)) {
         if (!parser.isSet(figures)) {
             std::fprintf(stderr, "quantscope: --fleet needs --export-figures DIR\n");
@@ -307,6 +321,7 @@ int main(int argc, char** argv) {
     }
 
     qs::gui::MainWindow window;
+    if (memoryLimit > 0) window.setMaxMemory(memoryLimit);
     if (parser.isSet(size)) {
         const QStringList wh = parser.value(size).split(QLatin1Char('x'));
         if (wh.size() == 2) window.resize(wh[0].toInt(), wh[1].toInt());

@@ -389,6 +389,25 @@ private Q_SLOTS:
         QCOMPARE(f.readAll(), before);
         QCOMPARE(QDir(s.dir.path()).entryList(QStringList() << "*.tmp.*" << "*.old.*", QDir::Dirs | QDir::Files).size(), 0);
     }
+
+    // A cancel once the folder is being written (after calibration) stops it there: no folder, no
+    // temporary one. The write runs on a worker that checks between parameters and files, while this
+    // thread asks the progress callback (bench/bench_cancel measures how soon it stops mid-way).
+    void cancelWhileWritingLeavesNothing() {
+        Setup s;
+        const std::string out = (s.dir.path() + "/writing").toStdString();
+        int writingCalls = 0;
+        QVERIFY_THROWS_EXCEPTION(qs::Cancelled,
+                                 qs::exportQuantizedModel(s.model, s.analysis, s.allocate(0.25), s.corpus.get(), {}, out,
+                                                          [&](const qs::Progress& p) {
+                                                              if (p.message.rfind("writing ", 0) != 0) return true;
+                                                              ++writingCalls;
+                                                              return false;
+                                                          }));
+        QCOMPARE(writingCalls, 1);
+        QVERIFY(!QFileInfo::exists(QString::fromStdString(out)));
+        QCOMPARE(QDir(s.dir.path()).entryList(QStringList() << "*.tmp.*", QDir::Dirs | QDir::Files).size(), 0);
+    }
 };
 
 QTEST_APPLESS_MAIN(TestExportFolder)

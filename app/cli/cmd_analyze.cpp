@@ -8,13 +8,14 @@
 #include "app/cli/progress_printer.h"
 #include "core/engine/engine.h"
 #include "core/base/json_io.h"
+#include "core/base/system_memory.h"
 
 namespace qs::cli {
 
 OptionSpec analyzeOptions() {
     OptionSpec spec;
     spec.values = {"model", "audio", "out", "max-clips", "threads", "window-seconds", "raw-rate",
-                   "raw-channels", "distance-clips", "distance-bits", "test-fraction", "split", "speaker-groups", "group-by"};
+                   "raw-channels", "distance-clips", "distance-bits", "test-fraction", "split", "speaker-groups", "group-by", "max-memory"};
     spec.repeatable = {"speaker"};
     return spec;
 }
@@ -30,10 +31,14 @@ int runAnalyze(const std::vector<std::string>& argv) {
     checkWritable(out);
     // Ctrl-C is a cancel request from here on, also while the model loads and the folder is scanned.
     ProgressPrinter printer("analyze");
+    printer.exitAtOnce(true);  // nothing is written while the engine and the models load
     const Engine& e = engine();
     const std::shared_ptr<const SpeechModel> loaded = e.loadModel(modelPath);
     const SpeechModel& model = *loaded;
-    const AudioCorpus scanned = scanCorpus(args, audioDir, model.info(), args.getInt("max-clips", 0));
+    printer.exitAtOnce(false);
+    const std::int64_t budget = memoryBudget(args);
+    const AudioCorpus scanned =
+        scanCorpus(args, audioDir, model.info(), args.getInt("max-clips", 0), workerMemory(model.info()), budget, "analyze");
     // With a split, only the tune clips are analysed; the test clips are held out for evaluation.
     const ClipSplit split = ClipSplit::make(scanned, splitSpec(args));
     const AudioCorpus corpus = split.tuneCorpus(scanned);
@@ -50,6 +55,7 @@ int runAnalyze(const std::vector<std::string>& argv) {
     AnalyzeOptions options;
     options.threads = threads;
     options.profiles = groups;
+    options.maxMemory = budget;
     Analysis analysis = e.analyze(model, corpus, options, printer.callback());
     analysis.split = split.record();
     printer.finish();
@@ -63,6 +69,7 @@ int runAnalyze(const std::vector<std::string>& argv) {
         d.bits = args.getInt("distance-bits", 8);
         d.threads = threads;
         d.profiles = groups;
+        d.maxMemory = budget;
         std::fprintf(stderr, "analyze: distance passes, %zu layers x %d clips per speaker at %d bits\n",
                      model.info().layers.size(), distanceClips, d.bits);
         ProgressPrinter layers("distances", "layers");
@@ -73,8 +80,12 @@ int runAnalyze(const std::vector<std::string>& argv) {
     for (const auto& s : analysis.skipped) std::fprintf(stderr, "skipped %s: %s\n", s.path.c_str(), s.reason.c_str());
     double seconds = 0;
     for (const auto& s : analysis.speakers) seconds += s.seconds;
-    std::fprintf(stderr, "analyze: wrote %s (%.1f s of audio in %.1f s on %d threads)\n", out.c_str(), seconds,
+    std::fprintf(stderr, "analyze: wrote %s (%.1f s of audio in %.1f s on %d threads", out.c_str(), seconds,
                  analysis.elapsedSeconds, analysis.threads);
+    if (analysis.workers < analysis.threads && analysis.workers < int(clips))
+        std::fprintf(stderr, ", %d clip%s at a time to fit the memory budget of %s", analysis.workers,
+                     analysis.workers == 1 ? "" : "s", memoryText(double(budget)).c_str());
+    std::fprintf(stderr, ")\n");
     return 0;
 }
 

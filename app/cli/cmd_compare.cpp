@@ -117,7 +117,7 @@ OptionSpec compareOptions() {
                             "speaker-groups", "group-by", "metric", "order", "min-bits", "distance-clips", "distance-bits",
                             "calibration-clips", "activation-bits", "weight-calibration", "activation-calibration",
                             "bootstrap", "confidence", "seed", "threads", "max-clips", "window-seconds", "raw-rate",
-                            "raw-channels"};
+                            "raw-channels", "max-memory"};
     spec.repeatable = {"profile", "speaker"};
     spec.switches = {"no-uniform"};
     spec.choices = {{"metric", metricNames()},
@@ -172,7 +172,8 @@ int runCompare(const std::vector<std::string>& argv) {
     const Engine& e = engine();
     const std::shared_ptr<const SpeechModel> loaded = e.loadModel(modelPath);
     const SpeechModel& model = *loaded;
-    const AudioCorpus corpus = scanCorpus(args, audioDir, model.info(), args.getInt("max-clips", 0));
+    const AudioCorpus corpus = scanCorpus(args, audioDir, model.info(), args.getInt("max-clips", 0), workerMemory(model.info()),
+                                          memoryBudget(args), "compare");
     SplitSpec spec = splitSpec(args);
     if (!spec.active()) spec = SplitSpec::fraction(0.5);  // the matrix always keeps test clips apart
     const ClipSplit split = ClipSplit::make(corpus, spec);

@@ -60,7 +60,7 @@ std::string summary(const EvaluationScores& s, bool transcripts) {
 OptionSpec evaluateOptions() {
     OptionSpec spec;
     spec.values = {"model", "quantized", "audio", "out", "max-clips", "threads", "window-seconds", "raw-rate",
-                   "raw-channels", "trn", "test-fraction", "split", "speaker-groups", "group-by"};
+                   "raw-channels", "trn", "test-fraction", "split", "speaker-groups", "group-by", "max-memory"};
     spec.repeatable = {"speaker"};
     return spec;
 }
@@ -84,15 +84,19 @@ int runEvaluate(const std::vector<std::string>& argv) {
         throw InputError("--trn: " + args.required("trn") + " is a file; it names the folder for the trn files");
     // Ctrl-C is a cancel request from here on, also while the models load and the folder is scanned.
     ProgressPrinter printer("evaluate");
+    printer.exitAtOnce(true);  // nothing is written while the engine and the models load
     const Engine& e = engine();
     const std::shared_ptr<const SpeechModel> floatLoaded = e.loadModel(modelPath);
     const std::shared_ptr<const SpeechModel> quantizedLoaded = e.loadModel(quantizedPath);
     const SpeechModel& floatModel = *floatLoaded;
     const SpeechModel& quantized = *quantizedLoaded;
+    printer.exitAtOnce(false);
     checkModelsMatch(floatModel.info(), quantized.info());
     if (args.has("trn") && floatModel.info().labels.empty())
         throw InputError("--trn: " + modelPath + " has no CTC labels (model.json \"labels\"), so there are no transcripts");
-    const AudioCorpus scanned = scanCorpus(args, audioDir, floatModel.info(), maxClips);
+    const std::int64_t budget = memoryBudget(args);
+    const WorkerMemory worker{{floatModel.info().memory, quantized.info().memory}, workerStateBytes(floatModel.info())};
+    const AudioCorpus scanned = scanCorpus(args, audioDir, floatModel.info(), maxClips, worker, budget, "evaluate");
     // With a split, only the test clips; never a clip the export's calibration read.
     const ClipSplit split = ClipSplit::make(scanned, splitSpec(args));
     AudioCorpus corpus = split.testCorpus(scanned);
@@ -122,6 +126,7 @@ int runEvaluate(const std::vector<std::string>& argv) {
     EvaluateOptions options;
     options.threads = threads;
     options.profiles = groups;
+    options.maxMemory = budget;
     Evaluation evaluation = e.evaluate(floatModel, quantized, corpus, options, printer.callback());
     evaluation.split = split.record();
     evaluation.calibrationClipsLeftOut = int(leftOut);

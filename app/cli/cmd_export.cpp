@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "app/cli/args.h"
+#include "app/cli/corpus_args.h"
 #include "app/cli/commands.h"
 #include "app/cli/progress_printer.h"
 #include "core/allocation/allocation_io.h"
@@ -15,7 +16,7 @@ OptionSpec exportOptions() {
     OptionSpec spec;
     spec.values = {"model", "analysis", "allocation", "out", "audio", "activation-bits", "calibration-clips",
                    "threads", "weight-calibration", "weight-granularity", "weight-group-size", "clip-candidates",
-                   "activation-calibration", "activation-percentile", "activation-groups", "outlier-ratio", "format"};
+                   "activation-calibration", "activation-percentile", "activation-groups", "outlier-ratio", "format", "max-memory"};
     spec.switches = {"activation-groups-all"};
     spec.choices = {{"format", {"torchscript", "onnx"}},
                     {"weight-calibration", {"mse", "cosine", "minmax"}},
@@ -28,9 +29,11 @@ int runExport(const std::vector<std::string>& argv) {
     const Args args(argv, exportOptions());
     const std::string out = args.required("out");
     ProgressPrinter printer("export");
+    printer.exitAtOnce(true);  // nothing is written while the engine and the models load
     const Engine& e = engine();
     const std::shared_ptr<const SpeechModel> loaded = e.loadModel(args.required("model"));
     const SpeechModel& model = *loaded;
+    printer.exitAtOnce(false);
     const std::string analysisPath = args.required("analysis"), allocationPath = args.required("allocation");
     const Analysis analysis = loadAnalysis(analysisPath);
     const Allocation allocation = loadAllocation(allocationPath);
@@ -45,6 +48,7 @@ int runExport(const std::vector<std::string>& argv) {
     options.calibrationClips = args.getInt("calibration-clips", options.calibrationClips);
     options.threads = args.getInt("threads", 0);
     options.onnx = args.choice("format", "torchscript") == "onnx";
+    options.maxMemory = memoryBudget(args);
     WeightCalibrationOptions& w = options.weights;
     w.method = parseWeightRange(args.choice("weight-calibration", weightRangeName(w.method)));
     const std::string granularity =
@@ -69,7 +73,8 @@ int runExport(const std::vector<std::string>& argv) {
     if (options.activationBits > 0 || w.method == WeightRange::Cosine) {
         const std::string audio = args.get("audio", analysis.audioRoot);
         if (audio.empty()) throw InputError("the analysis names no audio folder: pass --audio DIR");
-        corpus = std::make_unique<AudioCorpus>(AudioCorpus::scan(audio, corpusOptionsFor(model.info())));
+        corpus = std::make_unique<AudioCorpus>(
+            scanCorpus(args, audio, model.info(), 0, workerMemory(model.info()), options.maxMemory, "export"));
         if (analysis.split.active()) {
             *corpus = ClipSplit::fromRecord(*corpus, analysis.split).tuneCorpus(*corpus);
             std::fprintf(stderr, "export: calibrating on tune clips only (split: %s)\n", analysis.split.description.c_str());

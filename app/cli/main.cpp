@@ -2,6 +2,7 @@
 // becomes one line on stderr and a non-zero exit code.
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <string>
 #include <vector>
@@ -19,7 +20,7 @@ const char* kUsage =
     "\n"
     "Commands:\n"
     "  analyze   --model M.pt --audio DIR [--speaker NAME ...] [--max-clips N] [--threads N]\n"
-    "            [--window-seconds S] [--raw-rate HZ] [--raw-channels N]\n"
+    "            [--window-seconds S] [--raw-rate HZ] [--raw-channels N] [--max-memory SIZE]\n"
     "            [--test-fraction F | --split split.csv] [--speaker-groups FILE [--group-by ATTR]]\n"
     "            [--distance-clips N [--distance-bits B]] --out analysis.json\n"
     "  allocate  --analysis analysis.json --target-mb X\n"
@@ -28,9 +29,10 @@ const char* kUsage =
     "            [--fit-files [--weight-granularity channel|tensor|group] [--weight-group-size N]]\n"
     "            --out allocation.json\n"
     "  evaluate  --model M.pt --quantized DIR|Q.pt --audio DIR [--speaker NAME ...] [--max-clips N] [--threads N]\n"
-    "            [--window-seconds S] [--raw-rate HZ] [--raw-channels N] [--trn DIR]\n"
-    "            [--test-fraction F | --split split.csv] [--speaker-groups FILE [--group-by ATTR]] --out evaluation.json\n"    "  export    --model M.pt --analysis analysis.json --allocation allocation.json --out DIR\n"
-    "            [--audio DIR] [--calibration-clips N] [--threads N]\n"
+    "            [--window-seconds S] [--raw-rate HZ] [--raw-channels N] [--max-memory SIZE] [--trn DIR]\n"
+    "            [--test-fraction F | --split split.csv] [--speaker-groups FILE [--group-by ATTR]] --out evaluation.json\n"
+    "  export    --model M.pt --analysis analysis.json --allocation allocation.json --out DIR\n"
+    "            [--audio DIR] [--calibration-clips N] [--threads N] [--max-memory SIZE]\n"
     "            [--weight-calibration mse|cosine|minmax] [--weight-granularity channel|tensor|group]\n"
     "            [--weight-group-size N] [--clip-candidates N] [--activation-bits N]\n"
     "            [--activation-calibration mse|percentile|minmax] [--activation-percentile P]\n"
@@ -45,11 +47,11 @@ const char* kUsage =
     "            [--order descending|ascending] [--min-bits N] [--distance-clips N] [--distance-bits B]\n"
     "            [--calibration-clips N] [--activation-bits N] [--weight-calibration mse|cosine|minmax]\n"
     "            [--activation-calibration mse|percentile|minmax] [--no-uniform] [--bootstrap N] [--confidence C]\n"
-    "            [--seed N] [--threads N]\n"
+    "            [--seed N] [--threads N] [--max-memory SIZE]\n"
     "  personalize --model M.pt (--audio DIR [--user NAME] [--profile SPEAKER] | --manifest users.csv [--index N])\n"
     "            (--target-mb X | --target-bits B) --out ROOT [--test-fraction F | --split split.csv]\n"
     "            [--max-clips N] [--threads N] [--window-seconds S] [--raw-rate HZ] [--raw-channels N]\n"
-    "            [--speaker-groups FILE [--group-by ATTR]] [--distance-clips N [--distance-bits B]]\n"
+    "            [--max-memory SIZE] [--speaker-groups FILE [--group-by ATTR]] [--distance-clips N [--distance-bits B]]\n"
     "            [--metric median|mean|max|abs_max|std|var|kl|l1|l2|cosine|sqnr] [--order descending|ascending]\n"
     "            [--min-bits N] [--spread S] [--fit-files] [--weight-granularity channel|tensor|group]\n"
     "            [--weight-group-size N] [--format torchscript|onnx] [--calibration-clips N] [--activation-bits N]\n"
@@ -61,7 +63,9 @@ const char* kUsage =
     "            or --root DIR --failed-indices (the array indices of the users that did not succeed)\n"
     "\n"
     "Output files are written atomically. Exit status 0 on success; otherwise one line on stderr and\n"
-    "a non-zero status (130 after Ctrl-C, which leaves no partial file).\n";
+    "a non-zero status (130 after Ctrl-C, which leaves no partial file).\n"
+    "--max-memory SIZE (e.g. 4G, 512M) caps the process's memory; by default it may take half of the memory\n"
+    "available. Fewer clips run side by side, or long recordings are cut into shorter windows, to stay within it.\n";
 
 using qs::cli::Command;
 
@@ -107,7 +111,10 @@ int main(int argc, char** argv) {
             return c.run(args);
         } catch (const qs::Cancelled&) {
             std::fprintf(stderr, "quantscope-cli %s: cancelled, nothing written\n", c.name);
-            return 130;
+            // Core has removed what it had begun; skip the static teardown (LibTorch's takes ~0.5 s
+            // on a busy machine) so the process ends as promptly as the job did.
+            std::fflush(nullptr);
+            std::_Exit(130);
         } catch (const std::exception& e) {
             std::fprintf(stderr, "quantscope-cli %s: %s\n", c.name, e.what());
             return 1;

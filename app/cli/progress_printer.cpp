@@ -2,6 +2,7 @@
 // that cancels.
 #include "app/cli/progress_printer.h"
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -11,23 +12,46 @@ namespace qs::cli {
 namespace {
 
 std::atomic<bool> interrupted{false};
+std::atomic<bool> exitNow{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "the SIGINT handler sets it");
+char exitLine[160];
+std::size_t exitLineLength = 0;
 
-extern "C" void onInterrupt(int) { interrupted = true; }
+// Only async-signal-safe calls: write and _exit.
+extern "C" void onInterrupt(int) {
+    interrupted = true;
+    if (exitNow) {
+        [[maybe_unused]] const ssize_t n = ::write(STDERR_FILENO, exitLine, exitLineLength);
+        ::_exit(130);
+    }
+}
 
 }  // namespace
 
 ProgressPrinter::ProgressPrinter(std::string verb, std::string unit)
-    : verb_(std::move(verb)), unit_(std::move(unit)), tty_(::isatty(STDERR_FILENO) != 0), start_(std::chrono::steady_clock::now()),
-      lastLine_(start_) {
+    : cancel_(&interrupted), verb_(std::move(verb)), unit_(std::move(unit)), tty_(::isatty(STDERR_FILENO) != 0),
+      start_(std::chrono::steady_clock::now()), lastLine_(start_), lastDraw_(start_) {
     interrupted = false;
-    std::signal(SIGINT, onInterrupt);
-    std::signal(SIGTERM, onInterrupt);
+    previousInt_ = std::signal(SIGINT, onInterrupt);
+    previousTerm_ = std::signal(SIGTERM, onInterrupt);
 }
 
 ProgressPrinter::~ProgressPrinter() {
+    exitNow = false;
     finish();
-    std::signal(SIGINT, SIG_DFL);
-    std::signal(SIGTERM, SIG_DFL);
+    // An enclosing printer's handler stays in place (analyze's distance passes nest one).
+    std::signal(SIGINT, previousInt_ == SIG_ERR ? SIG_DFL : previousInt_);
+    std::signal(SIGTERM, previousTerm_ == SIG_ERR ? SIG_DFL : previousTerm_);
+}
+
+void ProgressPrinter::exitAtOnce(bool on) {
+    if (on) {
+        exitLineLength = std::size_t(std::snprintf(exitLine, sizeof exitLine, "quantscope-cli %s: cancelled, nothing written\n",
+                                                   verb_.c_str()));
+        exitLineLength = std::min(exitLineLength, sizeof exitLine - 1);
+    }
+    exitNow = on;
+    if (on && interrupted) onInterrupt(SIGINT);
 }
 
 ProgressFn ProgressPrinter::callback() {
@@ -41,6 +65,9 @@ bool ProgressPrinter::print(const Progress& p) {
     const bool due = std::chrono::duration<double>(now - lastLine_).count() >= 5.0 ||
                      (p.done == p.total && p.done != lastDone_);
     if (!tty_ && !due) return !interrupted;
+    // On a terminal: redrawn at most ten times a second (core asks every 50 ms) or when a unit is done.
+    if (tty_ && p.done == lastDone_ && std::chrono::duration<double>(now - lastDraw_).count() < 0.1) return !interrupted;
+    lastDraw_ = now;
     lastLine_ = now;
     lastDone_ = p.done;
     char line[256];

@@ -13,6 +13,9 @@
 #include "core/stats/analyzer.h"
 #include "core/audio/audio_corpus.h"
 #include "core/stats/distance_scores.h"
+#include "core/base/cancel.h"
+#include "core/base/memory_plan.h"
+#include "core/base/system_memory.h"
 
 namespace qs::gui {
 
@@ -83,6 +86,7 @@ bool AnalysisController::start(const AnalysisRequest& request) {
     std::vector<std::string> speakers;
     for (const QString& s : request.speakers) speakers.push_back(s.toStdString());
     const int maxClips = request.maxClipsPerSpeaker;
+    const std::int64_t maxMemory = request.maxMemory;
     AnalyzeOptions options;
     options.threads = request.threads;
     // Runs on the worker: keep the latest partial and ask the GUI thread to pick it up once.
@@ -101,12 +105,30 @@ bool AnalysisController::start(const AnalysisRequest& request) {
     const SplitSpec splitSpec = request.split;
     const std::vector<Profile> groups = request.groups;
 
-    auto job = [this, run, stop, model, root, speakers, maxClips, options, distance, distances, splitSpec,
-                groups](QPromise<Outcome>& promise) {
+    auto job = [this, run, stop, model, root, speakers, maxClips, maxMemory, analyzeOptions = options,
+                distanceOptions = distance, distances, splitSpec, groups](QPromise<Outcome>& promise) {
         Outcome out;
         JobOutcome<int> caught;
+        // Every layer of every forward pass of this job checks the flag (core/base/cancel.h).
+        CancelScope cancelScope(stop.get());
         try {
-            AudioCorpus corpus = AudioCorpus::scan(root, corpusOptionsFor(model->info()));
+            // The window and the workers fit the memory budget, resolved once for the whole run.
+            const std::int64_t budget = resolveMemoryBudget(maxMemory);
+            AnalyzeOptions options = analyzeOptions;
+            DistanceOptions distance = distanceOptions;
+            options.maxMemory = distance.maxMemory = budget;
+            CorpusOptions corpusOptions = corpusOptionsFor(model->info());
+            const double wanted = corpusOptions.windowSeconds;
+            corpusOptions.windowSeconds = fitWindow(workerMemory(model->info()), budget, wanted, model->info().path);
+            AudioCorpus corpus = AudioCorpus::scan(root, corpusOptions);
+            if (corpusOptions.windowSeconds < wanted && corpus.cutFiles() > 0) {
+                const QString text = tr("%n recording(s) cut into %1 s windows, not %2 s, to fit the memory limit of %3",
+                                        nullptr, int(corpus.cutFiles()))
+                                         .arg(corpusOptions.windowSeconds, 0, 'f', 1)
+                                         .arg(wanted)
+                                         .arg(QString::fromStdString(memoryText(double(budget))));
+                postToGui(run, [this, text] { emit notice(text); });
+            }
             if (!speakers.empty()) corpus.selectSpeakers(speakers);
             corpus.limitClips(maxClips);
             // The test clips are held out: analysis, allocation and calibration see the tune clips only.
@@ -122,10 +144,8 @@ bool AnalysisController::start(const AnalysisRequest& request) {
                 }), g.speakers.end());
             kept.erase(std::remove_if(kept.begin(), kept.end(), [](const Profile& g) { return g.speakers.empty(); }),
                        kept.end());
-            AnalyzeOptions analyzeOptions = options;
-            analyzeOptions.profiles = kept;
-            DistanceOptions distanceOptions = distance;
-            distanceOptions.profiles = kept;
+            options.profiles = kept;
+            distance.profiles = kept;
             double totalSeconds = 0;
             QStringList names;
             QList<int> counts;
@@ -149,7 +169,7 @@ bool AnalysisController::start(const AnalysisRequest& request) {
                 }
                 return true;
             };
-            Analysis analysis = engine().analyze(*model, corpus, analyzeOptions, progress);
+            Analysis analysis = engine().analyze(*model, corpus, options, progress);
             if (distances) {
                 auto distanceProgress = [&](const Progress& p) {
                     if (stop->load() || promise.isCanceled()) return false;
@@ -157,7 +177,7 @@ bool AnalysisController::start(const AnalysisRequest& request) {
                                                     QStringLiteral("distance passes: ") + QString::fromStdString(p.message));
                     return true;
                 };
-                attachDistances(analysis, engine().distanceScores(*model, corpus, distanceOptions, distanceProgress));
+                attachDistances(analysis, engine().distanceScores(*model, corpus, distance, distanceProgress));
             }
             analysis.split = split.record();
             out.analysis = std::make_shared<const Analysis>(std::move(analysis));

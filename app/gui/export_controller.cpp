@@ -11,6 +11,9 @@
 
 #include "app/gui/background_job.h"
 #include "core/audio/clip_split.h"
+#include "core/base/cancel.h"
+#include "core/base/memory_plan.h"
+#include "core/base/system_memory.h"
 #include "core/engine/engine.h"
 #include "core/evaluation/evaluation.h"
 #include "core/evaluation/trn_files.h"
@@ -41,16 +44,18 @@ qint64 folderBytes(const QString& dir) {
     return bytes;
 }
 
-// The allocation's audio: the loaded corpus when it was scanned as the model needs, else the folder
-// rescanned so; only the allocation's speaker (or its group's members) unless it is "all". Null
-// without a folder.
+// The allocation's audio: the loaded corpus when it was scanned as the model needs (and in windows
+// that fit the memory budget), else the folder rescanned so; only the allocation's speaker (or its
+// group's members) unless it is "all". Null without a folder.
 std::unique_ptr<AudioCorpus> allocationAudio(const SpeechModel& model, const std::string& folder,
                                              const std::shared_ptr<const AudioCorpus>& loaded, const Analysis& analysis,
-                                             const std::string& speaker) {
+                                             const std::string& speaker, std::int64_t budget) {
     if (folder.empty()) return nullptr;
-    const CorpusOptions options = corpusOptionsFor(model.info());
+    CorpusOptions options = corpusOptionsFor(model.info());
+    options.windowSeconds = fitWindow(workerMemory(model.info()), budget, options.windowSeconds, model.info().path);
     std::unique_ptr<AudioCorpus> corpus;
-    if (loaded && loaded->options().targetRate == options.targetRate && loaded->options().normalize == options.normalize) {
+    if (loaded && loaded->options().targetRate == options.targetRate && loaded->options().normalize == options.normalize &&
+        loaded->options().windowSeconds <= options.windowSeconds) {
         corpus = std::make_unique<AudioCorpus>(*loaded);
     } else {
         corpus = std::make_unique<AudioCorpus>(AudioCorpus::scan(folder, options));
@@ -64,11 +69,12 @@ std::unique_ptr<AudioCorpus> allocationAudio(const SpeechModel& model, const std
 
 // Quantized vs float on the evaluation clips; its files go into the export folder.
 void evaluateExport(const SpeechModel& model, const AudioCorpus& corpus, const SplitRecord& split, int leftOut,
-                    int threads, const ProgressFn& progress, ExportResult& r) {
+                    int threads, std::int64_t budget, const ProgressFn& progress, ExportResult& r) {
     const std::string dir = r.dir.toStdString();
     const std::shared_ptr<const SpeechModel> quantized = engine().loadModel(dir + "/model.pt");
     EvaluateOptions options;
     options.threads = threads;
+    options.maxMemory = budget;
     Evaluation e = engine().evaluate(model, *quantized, corpus, options, progress);
     e.split = split;
     e.calibrationClipsLeftOut = leftOut;
@@ -144,11 +150,16 @@ bool ExportController::start(const ExportRequest& request) {
     options.calibrationClips = request.calibrationClips;
     options.onnx = request.onnx;
     options.threads = request.threads;
+    const std::int64_t maxMemory = request.maxMemory;
 
     const bool evaluateAfter = request.evaluate;
-    auto work = [shared, model, analysis, loaded, allocation, folder, outDir, options, evaluateAfter]() {
+    auto work = [shared, model, analysis, loaded, allocation, folder, outDir, given = options, maxMemory, evaluateAfter]() {
         QElapsedTimer clock;
         clock.start();
+        // Every layer of every forward pass, every search candidate and every file written checks it.
+        CancelScope cancelScope(&shared->stop);
+        ExportOptions options = given;
+        options.maxMemory = resolveMemoryBudget(maxMemory);
         auto progress = [shared](const Progress& p) {
             if (shared->stop.load()) return false;
             std::lock_guard<std::mutex> lock(shared->mutex);
@@ -158,7 +169,7 @@ bool ExportController::start(const ExportRequest& request) {
         };
         // Calibration sees the tune clips of the analysis's split; the evaluation afterwards its test
         // clips, or (no split) the clips the calibration did not read.
-        const std::unique_ptr<AudioCorpus> audio = allocationAudio(*model, folder, loaded, *analysis, allocation.speaker);
+        const std::unique_ptr<AudioCorpus> audio = allocationAudio(*model, folder, loaded, *analysis, allocation.speaker, options.maxMemory);
         std::unique_ptr<AudioCorpus> corpus;
         std::optional<ClipSplit> split;
         if (audio) {
@@ -200,7 +211,7 @@ bool ExportController::start(const ExportRequest& request) {
                     throw InputError("every clip was used for calibration, so nothing is left to measure quality on: "
                                      "choose a test split in the audio panel and analyse again");
                 evaluateExport(*model, evaluation, analysis->split, int(before - after), options.threads,
-                               evaluationProgress, r);
+                               options.maxMemory, evaluationProgress, r);
             } catch (const Cancelled&) {
                 r.evaluationProblem = QStringLiteral("the evaluation was cancelled");
             } catch (const Error& e) {

@@ -4,7 +4,8 @@
 // that is "all", and to the tune clips of the analysis's split.
 // The worker writes its progress into a shared slot that a timer here reads, so progress (with an
 // estimate of the time left) reaches the window without the job ever touching this object; cancel()
-// sets the flag core's progress callback reads, and core then leaves no folder behind.
+// sets the flag that the job's threads check as they go (every layer of a forward pass, every
+// candidate of a search, every file written: core/base/cancel.h), and core leaves no folder behind.
 #pragma once
 
 #include <QElapsedTimer>
@@ -12,6 +13,7 @@
 #include <QString>
 #include <QStringList>
 #include <QTimer>
+#include <cstdint>
 #include <memory>
 
 #include "core/allocation/allocation.h"
@@ -38,6 +40,7 @@ struct ExportRequest {
     QString activationCalibration = QStringLiteral("mse");  // mse, percentile, minmax
     bool evaluate = true;  // then evaluate it against the float model on the test clips of the analysis's
                            // split, or (no split) on the clips the calibration did not read
+    std::int64_t maxMemory = 0;  // bytes for the whole process; 0: half of what is available (system_memory.h)
 };
 
 struct ExportResult {

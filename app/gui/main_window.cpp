@@ -181,12 +181,18 @@ void MainWindow::connectControllers() {
         const Analysis& r = *state_->analysis();
         double seconds = 0;
         for (const auto& s : r.speakers) seconds += s.seconds;
-        statusBar()->showMessage(tr("Analysis done: %1 speakers, %2 of audio in %3, %4 files skipped")
-                                     .arg(r.speakers.size())
-                                     .arg(formatSeconds(seconds), formatSeconds(r.elapsedSeconds))
-                                     .arg(r.skipped.size()));
+        QString done = tr("Analysis done: %1 speakers, %2 of audio in %3, %4 files skipped")
+                           .arg(r.speakers.size())
+                           .arg(formatSeconds(seconds), formatSeconds(r.elapsedSeconds))
+                           .arg(r.skipped.size());
+        if (!analysisNotice_.isEmpty()) done += QStringLiteral("; ") + analysisNotice_;
+        statusBar()->showMessage(done);
         updateActions();
         checkIdle();
+    });
+    connect(analysis_, &AnalysisController::notice, this, [this](const QString& message) {
+        analysisNotice_ = message;
+        statusBar()->showMessage(message);
     });
     connect(analysis_, &AnalysisController::cancelled, this, [this] {
         job_->finish();
@@ -265,6 +271,7 @@ void MainWindow::connectAnalysisProgress() {
         targetBeforeRun_ = budget_->ready() ? budget_->target() : 0.0;
         showingPartial_ = false;
         runSpeakers_ = 0;
+        analysisNotice_.clear();
         job_->start(what);
         statusBar()->showMessage(what + QStringLiteral("…"));
         updateActions();
@@ -349,13 +356,14 @@ bool MainWindow::startAnalysis() {
     request.split = state_->split();
     if (const AudioFolder* folder = state_->audioFolder(request.audioRoot); folder && folder->corpus)
         request.groups = state_->groupsOf(*folder->corpus);
+    request.maxMemory = maxMemory_;
     return analysis_->start(request);
 }
 
 void MainWindow::cancelAnalysis() {
     if (!analysis_->isRunning()) return;
     analysis_->cancel();
-    statusBar()->showMessage(tr("Cancelling after the clips in progress…"));
+    statusBar()->showMessage(tr("Cancelling…"));
 }
 
 }  // namespace qs::gui

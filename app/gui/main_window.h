@@ -7,6 +7,7 @@
 #include <QMap>
 #include <QStringList>
 #include <QThreadPool>
+#include <cstdint>
 #include <memory>
 
 #include "app/gui/session.h"
@@ -66,6 +67,10 @@ public:
     void setAnalyzeWhenReady(bool on);  // start an analysis as soon as a model and audio are in
     void setDistancePasses(bool on);    // analyses also run the distance passes (KL, L1, L2, cosine, SQNR)
     void setMaxClipsPerSpeaker(int n);  // 0: every clip
+    // Memory limit of the analyses and exports in bytes (0: half of the memory available), remembered
+    // across runs (Analysis > Memory limit…).
+    void setMaxMemory(std::int64_t bytes);
+    std::int64_t maxMemory() const { return maxMemory_; }
     bool saveSessionTo(const QString& path, QString* error = nullptr);
     bool openSessionFrom(const QString& path, QString* error = nullptr);
     // Shows a saved analysis (analysis.json) without its model or audio, with allocation's budget,
@@ -216,6 +221,9 @@ private:
     QString pendingSelectedLayer_;
     FigureExportOptions exportOptions_;
     int maxClipsPerSpeaker_ = 0;   // 0: every clip
+    std::int64_t maxMemory_ = 0;   // 0: automatic
+    QString analysisNotice_;       // the running analysis's notice (windows cut to fit the memory limit)
+    void chooseMaxMemory();
     QString lastExportDir_;
     ModelExportSettings modelExport_;  // the export dialog's last choices
     // The analysis running: the folder it reads, and what was on show before its first partial

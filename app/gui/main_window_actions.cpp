@@ -7,6 +7,8 @@
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QInputDialog>
+#include <QLineEdit>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
@@ -25,6 +27,8 @@
 #include "app/gui/recent_files.h"
 #include "app/gui/studio_state.h"
 #include "core/allocation/allocation_io.h"
+#include "core/base/errors.h"
+#include "core/base/system_memory.h"
 #include "widgets/audio_panel.h"
 #include "widgets/figure_export_dialog.h"
 #include "widgets/icons.h"
@@ -147,6 +151,9 @@ void MainWindow::createMenus() {
         connect(a, &QAction::triggered, this, [this, n] { setMaxClipsPerSpeaker(n); });
     }
 
+    run->addSeparator();
+    run->addAction(tr("&Memory limit…"), this, [this] { chooseMaxMemory(); })->setObjectName(QStringLiteral("memoryLimit"));
+
     QMenu* view = menuBar()->addMenu(tr("&View"));
     for (QDockWidget* dock : findChildren<QDockWidget*>()) view->addAction(dock->toggleViewAction());
 
@@ -179,6 +186,33 @@ void MainWindow::updateActions() {
     if (!state_->modelPath().isEmpty()) title = QFileInfo(state_->modelPath()).fileName() + QStringLiteral(" — ") + title;
     if (!sessionPath_.isEmpty()) title = QFileInfo(sessionPath_).fileName() + QStringLiteral(" · ") + title;
     setWindowTitle(title);
+}
+
+void MainWindow::setMaxMemory(std::int64_t bytes) { maxMemory_ = std::max<std::int64_t>(0, bytes); }
+
+// The memory limit as text ("6G"), empty for automatic; analyses and exports plan within it.
+void MainWindow::chooseMaxMemory() {
+    const SystemMemory m = systemMemory();
+    const QString now = maxMemory_ > 0 ? QString::fromStdString(memoryText(double(maxMemory_))).remove(QLatin1Char(' ')) : QString();
+    bool ok = false;
+    const QString text = QInputDialog::getText(
+        this, tr("Memory limit"),
+        tr("Largest amount of memory quantscope may use while analysing or exporting (e.g. 6G, 2.5GiB, 800M).\n"
+           "Leave empty for automatic: what it holds now plus half of the %1 available.\n"
+           "Long recordings are cut into shorter windows, and fewer clips run at once, to stay within it.")
+            .arg(QString::fromStdString(memoryText(double(std::max<std::int64_t>(0, m.usable()))))),
+        QLineEdit::Normal, now, &ok);
+    if (!ok) return;
+    try {
+        setMaxMemory(text.trimmed().isEmpty() ? 0 : parseMemorySize(text.trimmed().toStdString(), tr("The memory limit").toStdString()));
+    } catch (const Error& e) {
+        showError(QString::fromStdString(e.what()));
+        return;
+    }
+    QSettings().setValue(QStringLiteral("jobs/maxMemory"), qint64(maxMemory_));  // a --max-memory option is not remembered
+    statusBar()->showMessage(maxMemory_ > 0 ? tr("Memory limit: %1").arg(QString::fromStdString(memoryText(double(maxMemory_))))
+                                            : tr("Memory limit: automatic"),
+                             8000);
 }
 
 void MainWindow::chooseModel() {
@@ -348,6 +382,7 @@ void MainWindow::restoreWindowSettings() {
     modelExport_.activationCalibration =
         settings.value(QStringLiteral("modelExport/activationCalibration"), modelExport_.activationCalibration).toString();
     modelExport_.evaluate = settings.value(QStringLiteral("modelExport/evaluate"), modelExport_.evaluate).toBool();
+    setMaxMemory(settings.value(QStringLiteral("jobs/maxMemory"), qint64(0)).toLongLong());
 }
 
 void MainWindow::saveWindowSettings() {

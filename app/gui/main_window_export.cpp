@@ -125,6 +125,7 @@ bool MainWindow::exportModelTo(const ModelExportSettings& settings, QString* err
     request.onnx = settings.onnx;
     request.activationCalibration = settings.activationCalibration;
     request.evaluate = settings.evaluate;
+    request.maxMemory = maxMemory_;
     modelExport_ = settings;
     if (!exporter_->start(request)) {  // failed() has shown why
         if (error) *error = lastError_;

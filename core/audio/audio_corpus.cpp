@@ -316,6 +316,7 @@ AudioCorpus AudioCorpus::scan(const std::string& dir, const CorpusOptions& optio
                 clip.seconds = double(clip.frames) / p.rate;
                 speaker.clips.push_back(std::move(clip));
             }
+            corpus.cutFiles_ += p.frames > window;
             // A transcript describes the whole recording, so it cannot be split across windows.
             if (p.frames <= window) speaker.clips.back().transcript = transcripts.find(file.string());
         }

@@ -67,6 +67,8 @@ public:
     const CorpusOptions& options() const { return options_; }
     const std::vector<Speaker>& speakers() const { return speakers_; }
     const std::vector<SkippedFile>& skipped() const { return skipped_; }
+    // Recordings the scan cut into several clips (longer than the window), before any selection.
+    std::size_t cutFiles() const { return cutFiles_; }
 
     // Keeps only the named speakers, in the given order. Throws InputError naming an unknown speaker.
     void selectSpeakers(const std::vector<std::string>& names);
@@ -85,6 +87,7 @@ private:
     CorpusOptions options_;
     std::vector<Speaker> speakers_;
     std::vector<SkippedFile> skipped_;
+    std::size_t cutFiles_ = 0;
 };
 
 }  // namespace qs

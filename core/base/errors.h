@@ -31,6 +31,12 @@ struct BudgetError : Error {
     using Error::Error;
 };
 
+// A job that cannot run within the memory budget (--max-memory, or the default share of the memory
+// available): the message says what it needs, what the budget leaves and what to change.
+struct MemoryError : Error {
+    using Error::Error;
+};
+
 // The progress callback asked to stop. Nothing partial is written when this is thrown.
 struct Cancelled : Error {
     Cancelled() : Error("cancelled") {}

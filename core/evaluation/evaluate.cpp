@@ -8,6 +8,8 @@
 #include <unordered_map>
 
 #include "core/base/errors.h"
+#include "core/base/memory_plan.h"
+#include "core/base/system_memory.h"
 #include "core/evaluation/ctc.h"
 #include "core/model/clip_runner.h"
 #include "core/stats/analysis.h"
@@ -117,10 +119,16 @@ Evaluation evaluate(const SpeechModel& floatModel, const SpeechModel& quantized,
         }
         r.ok = true;
     };
+    // A worker runs both models on its clip, one after the other, and keeps both outputs.
+    double longest = 0;
+    for (const Clip* c : clips) longest = std::max(longest, c->seconds);
+    const WorkerMemory perWorker{{info.memory, quantized.info().memory}, workerStateBytes(info)};
+    const MemoryPlan plan = planWorkers(perWorker, resolveMemoryBudget(options.maxMemory), longest, options.threads,
+                                        clips.size(), "the evaluation");
     Progress base;
     base.total = clips.size();
     base.message = "evaluating";
-    runClips(clips, options.threads, work, progress, base);
+    runClips(clips, plan.workers, work, progress, base);
 
     // Sums in corpus order, whatever order the workers finished in, so results are reproducible.
     OutputComparer allComparer;

@@ -27,6 +27,7 @@ struct EvaluateOptions {
     int threads = 0;  // cores to use in all (0 = every core)
     // Speaker groups: each also gets measures summed over its members' clips (Evaluation::profiles).
     std::vector<Profile> profiles;
+    std::int64_t maxMemory = 0;  // bytes for the whole process (0: the default, core/base/system_memory.h)
 };
 
 // Measures of one speaker, or of every speaker ("all").

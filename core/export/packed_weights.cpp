@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/base/cancel.h"
 #include "core/base/errors.h"
 #include "core/base/json_fields.h"
 #include "core/base/json_io.h"
@@ -56,6 +57,7 @@ struct Blob {
 std::vector<Blob> planBlobs(const std::vector<WeightEntry>& entries, bool pack) {
     std::vector<Blob> blobs;
     for (const WeightEntry& e : entries) {
+        throwIfCancelled();  // packing a large model takes a while
         checkShape(e);
         if (!e.quantized) {
             if (std::int64_t(e.values.size()) != e.count())

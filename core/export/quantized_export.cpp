@@ -8,8 +8,10 @@
 #include <filesystem>
 #include <unistd.h>
 
+#include "core/base/cancel.h"
 #include "core/base/errors.h"
 #include "core/export/calibration_record.h"
+#include "core/model/clip_runner.h"
 #include "core/export/export_report.h"
 #include "core/base/json_io.h"
 #include "core/base/number_text.h"
@@ -231,6 +233,7 @@ ExportSummary exportQuantizedModel(const SpeechModel& model, const Analysis& ana
         ActivationCalibrationOptions ao = options.activations;
         ao.bits = options.activationBits;
         ao.threads = options.threads;
+        ao.maxMemory = options.maxMemory;
         std::vector<bool> quantizeLayer(info.layers.size());
         for (std::size_t l = 0; l < info.layers.size(); ++l) quantizeLayer[l] = summary.layers[l].bits < 32;
         std::vector<ActivationEncoding> inputs =
@@ -246,6 +249,7 @@ ExportSummary exportQuantizedModel(const SpeechModel& model, const Analysis& ana
     // overrides come from the same codes.
     WeightCalibrationOptions wo = options.weights;
     wo.threads = options.threads;
+    wo.maxMemory = options.maxMemory;
     std::vector<int> quantizedBits(info.layers.size());
     for (std::size_t l = 0; l < info.layers.size(); ++l) quantizedBits[l] = summary.layers[l].bits;
     int weightClips = 0;
@@ -255,56 +259,64 @@ ExportSummary exportQuantizedModel(const SpeechModel& model, const Analysis& ana
     summary.calibrationClips = std::max(summary.calibrationClips, weightClips);
     summary.calibrationSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - calStart).count();
 
+    // The codes into tensors and files: one long step on a worker, checking for cancel requests
+    // between parameters and files, while this thread reports progress (and sees a cancel).
     std::vector<WeightEntry> entries;
     std::vector<ActivationQuant> acts;
     std::vector<OnnxLayerSpec> onnxLayers;
-    for (const ModelParameter& p : model.parameters()) {
-        if (p.layer < 0 || summary.layers[std::size_t(p.layer)].bits >= 32) {
-            entries.push_back({p.name, p.shape, p.values, {}});
-            continue;
-        }
-        if (!qweights[std::size_t(p.layer)].empty()) continue;  // a weight shared by two call sites
-        LayerEncoding& e = summary.layers[std::size_t(p.layer)];
-        WeightEncoding& w = weights[std::size_t(p.layer)];
-        e.weightScales = w.codes.scales;
-        e.granularity = w.codes.granularity;
-        e.groupSize = w.codes.groupSize;
-        e.weightMethod = w.method;
-        e.clipFactors = w.clipFactors;
-        e.weightMse = w.mse;
-        e.outputCosine = w.outputCosine;
-        onnxLayers.push_back({e.name, p.name, e.bits, e.granularity, e.groupSize, p.shape, e.weightScales,
-                              e.input.on ? &e.input : nullptr});
-        WeightEntry entry{e.name, p.shape, {}, std::move(w.codes)};
-        qweights[std::size_t(p.layer)] = dequantize(entry);
-        entries.push_back(std::move(entry));
-    }
-    for (std::size_t l = 0; l < info.layers.size(); ++l) {
-        const LayerEncoding& e = summary.layers[l];
-        if (!qweights[l].empty()) overrides.push_back({int(l), &qweights[l]});
-        if (e.input.on) acts.push_back(e.input.quant());
-    }
-    report(progress, {0, 0, 0, "writing " + outDir});
-
     summary.sizeModelMb = SizeModel::fromModel(info).sizeMb(layerBits);
-
     const fs::path tmp = outDir + ".tmp." + std::to_string(::getpid());
     std::error_code ec;
-    fs::remove_all(tmp, ec);
-    fs::create_directories(tmp, ec);
-    if (ec) throw InputError("cannot create " + tmp.string() + ": " + ec.message());
     try {
-        nlohmann::json meta = {{"quantscope", {{"speaker", allocation.speaker}, {"metric", metricName(allocation.metric)},
-                                               {"target_mb", allocation.targetMb}, {"size_mb", summary.sizeModelMb},
-                                               {"activation_bits", options.activationBits}}}};
-        model.exportQuantized((tmp / "model.pt").string(), overrides, acts, meta.dump());
-        const PackedSize packed = writePackedWeights((tmp / "weights.safetensors").string(), entries,
-                                                     {{"format", "quantscope"}, {"speaker", allocation.speaker}});
-        summary.packedMb = double(packed.codeBytes + packed.floatBytes) / (1024.0 * 1024.0);
-        summary.overheadMb = double(packed.quantParamBytes + packed.headerBytes) / (1024.0 * 1024.0);
-        nlohmann::json encodings = encodingsJson(summary.layers, allocation, options);
-        encodings["calibration_clips"] = summary.calibrationFiles;
-        writeJsonAtomic((tmp / "encodings.json").string(), encodings);
+        nlohmann::json encodings;
+        runCancellable([&] {
+            for (const ModelParameter& p : model.parameters()) {
+                throwIfCancelled();
+                if (p.layer < 0 || summary.layers[std::size_t(p.layer)].bits >= 32) {
+                    entries.push_back({p.name, p.shape, p.values, {}});
+                    continue;
+                }
+                if (!qweights[std::size_t(p.layer)].empty()) continue;  // a weight shared by two call sites
+                LayerEncoding& e = summary.layers[std::size_t(p.layer)];
+                WeightEncoding& w = weights[std::size_t(p.layer)];
+                e.weightScales = w.codes.scales;
+                e.granularity = w.codes.granularity;
+                e.groupSize = w.codes.groupSize;
+                e.weightMethod = w.method;
+                e.clipFactors = w.clipFactors;
+                e.weightMse = w.mse;
+                e.outputCosine = w.outputCosine;
+                onnxLayers.push_back({e.name, p.name, e.bits, e.granularity, e.groupSize, p.shape, e.weightScales,
+                                      e.input.on ? &e.input : nullptr});
+                WeightEntry entry{e.name, p.shape, {}, std::move(w.codes)};
+                qweights[std::size_t(p.layer)] = dequantize(entry);
+                entries.push_back(std::move(entry));
+            }
+            for (std::size_t l = 0; l < info.layers.size(); ++l) {
+                const LayerEncoding& e = summary.layers[l];
+                if (!qweights[l].empty()) overrides.push_back({int(l), &qweights[l]});
+                if (e.input.on) acts.push_back(e.input.quant());
+            }
+
+            fs::remove_all(tmp, ec);
+            fs::create_directories(tmp, ec);
+            if (ec) throw InputError("cannot create " + tmp.string() + ": " + ec.message());
+            nlohmann::json meta = {{"quantscope", {{"speaker", allocation.speaker}, {"metric", metricName(allocation.metric)},
+                                                   {"target_mb", allocation.targetMb}, {"size_mb", summary.sizeModelMb},
+                                                   {"activation_bits", options.activationBits}}}};
+            model.exportQuantized((tmp / "model.pt").string(), overrides, acts, meta.dump());
+            throwIfCancelled();
+            const PackedSize packed = writePackedWeights((tmp / "weights.safetensors").string(), entries,
+                                                         {{"format", "quantscope"}, {"speaker", allocation.speaker}});
+            summary.packedMb = double(packed.codeBytes + packed.floatBytes) / (1024.0 * 1024.0);
+            summary.overheadMb = double(packed.quantParamBytes + packed.headerBytes) / (1024.0 * 1024.0);
+            throwIfCancelled();
+            encodings = encodingsJson(summary.layers, allocation, options);
+            encodings["calibration_clips"] = summary.calibrationFiles;
+            writeJsonAtomic((tmp / "encodings.json").string(), encodings);
+            throwIfCancelled();
+        }, progress, {0, 0, 0, "writing " + outDir});
+        // ONNX: torch.onnx.export in a child process, which reports its own progress (and stops on cancel).
         if (options.onnx)
             summary.onnx = writeOnnxModel(model, onnxLayers, overrides, acts, encodings["quantizer"], tmp.string(), progress);
         summary.exportSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

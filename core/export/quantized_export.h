@@ -1,7 +1,8 @@
 // Calibration and export of a quantized model: one folder with model.pt (plain TorchScript with the
 // quantized weights and activation fake-quantization), weights.safetensors (integer codes packed at
 // their bit widths), encodings.json (AIMET-style ranges and scales) and report.csv (the run's
-// figures, as myQASR logs them). Written atomically: a failed or cancelled export leaves nothing.
+// figures, as myQASR logs them). Written atomically: a failed or cancelled export leaves nothing, and
+// a cancel request stops it within a second, also while it writes (core/base/cancel.h).
 //
 // Weights: symmetric, per output channel by default (per tensor and per group too), clipping range by
 // minmax, mse or output-cosine search (core/quantize/weight_calibration.h). Activations on each quantized
@@ -29,6 +30,7 @@ struct ExportOptions {
     int calibrationClips = 8;   // per speaker, spread over its clips (pickCalibrationClips); 0: every clip
     int threads = 0;            // 0 = every core
     bool onnx = false;          // also model.onnx and model.encodings (core/export/onnx_export.h)
+    std::int64_t maxMemory = 0; // bytes for the whole process (0: the default, core/base/system_memory.h)
     WeightCalibrationOptions weights;  // method, granularity, clip candidates (its threads: ignored)
     ActivationCalibrationOptions activations = defaultActivationCalibration();  // bits, threads: ignored
 

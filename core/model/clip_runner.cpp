@@ -10,10 +10,13 @@
 #include <mutex>
 #include <thread>
 
+#include "core/base/cancel.h"
 #include "core/model/speech_model.h"
 
 namespace qs {
 namespace {
+
+constexpr int kPollMs = 50;
 
 void runPool(std::size_t n, int threads, const std::function<void(int, std::size_t)>& work,
              const std::function<void(std::size_t)>& fold, const ProgressFn& progress, const Progress& base,
@@ -29,7 +32,7 @@ void runPool(std::size_t n, int threads, const std::function<void(int, std::size
     std::condition_variable changed;
     std::size_t done = 0;
     double seconds = 0.0;
-    std::string current;
+    std::string current = base.message;  // what is being worked on: the task described, else the base message
     std::exception_ptr failure;
     int running = workers;
     // In-order folding (only when fold is set): which tasks are finished, the first not yet folded,
@@ -63,7 +66,11 @@ void runPool(std::size_t n, int threads, const std::function<void(int, std::size
         folding = false;
     };
 
+    // Workers stop inside a task too: at their run's stop flag, and at the flags the calling thread
+    // carries (a Ctrl-C or a studio job's cancel), checked at every layer of a forward pass.
+    const CancelScope::Link* callerFlags = CancelScope::current();
     auto loop = [&](int worker) {
+        CancelScope cancel(&stop, callerFlags);
         setComputeThreads(1);
         while (!stop) {
             const std::size_t i = next++;
@@ -100,12 +107,13 @@ void runPool(std::size_t n, int threads, const std::function<void(int, std::size
     {
         std::unique_lock<std::mutex> lock(mutex);
         std::size_t reported = std::size_t(-1);
-        // Report at least every 200 ms, so a cancel request is seen while a long task runs, and
-        // once more at the end if the last tasks finished while the callback was running.
+        // Report at least every kPollMs, so a cancel request is seen while a long task runs (the
+        // workers then stop at their next layer), and once more at the end if the last tasks finished
+        // while the callback was running.
         while (!cancelled && progress) {
             const bool last = running == 0;
             if (last && done == reported) break;
-            if (!last) changed.wait_for(lock, std::chrono::milliseconds(200));
+            if (!last) changed.wait_for(lock, std::chrono::milliseconds(kPollMs));
             Progress p = base;
             p.done += done;
             p.seconds += seconds;
@@ -129,6 +137,10 @@ void runPool(std::size_t n, int threads, const std::function<void(int, std::size
 }
 
 }  // namespace
+
+void runCancellable(const std::function<void()>& work, const ProgressFn& progress, const Progress& report) {
+    runTasks(1, 1, [&](int, std::size_t) { work(); }, progress, report);
+}
 
 int clipWorkers(std::size_t clips, int threads) {
     const int budget = threads > 0 ? threads : hardwareThreads();

@@ -13,14 +13,17 @@
 #include <vector>
 
 #include "core/audio/audio_corpus.h"
+#include "core/base/cancel.h"
 #include "core/base/progress.h"
 
 namespace qs {
 
 // work(worker, clip) runs on one of the worker threads (0-based index, so per-worker state needs no
 // lock), each with one LibTorch thread. progress is called on the calling thread, at least after
-// every clip and every 200 ms; when it returns false the remaining clips are not started, running
-// ones finish, and Cancelled is thrown. The first exception thrown by work stops the run and is
+// every clip and every 50 ms; when it returns false the remaining clips are not started, running
+// ones stop at their next cancel check (every layer of a forward pass, core/base/cancel.h), and
+// Cancelled is thrown. Workers also stop at the cancel flags of the calling thread's CancelScopes,
+// without waiting for the next progress call. The first exception thrown by work stops the run and is
 // rethrown here. done/seconds in the reported Progress start from `base`.
 void runClips(const std::vector<const Clip*>& clips, int threads,
               const std::function<void(int worker, const Clip& clip)>& work, const ProgressFn& progress,
@@ -42,6 +45,11 @@ void runTasksInOrder(std::size_t n, int threads, const std::function<void(int wo
                      const std::function<void(std::size_t task)>& fold, const ProgressFn& progress,
                      const Progress& base = {}, const std::function<std::string(std::size_t task)>& describe = {},
                      const std::function<double(std::size_t task)>& seconds = {});
+
+// work() on a worker thread while the calling thread calls progress (with `report`) every 50 ms: for
+// a long step that is one piece (writing an export) but checks throwIfCancelled() as it goes, so a
+// progress callback that returns false stops it mid-way. Throws what work throws, or Cancelled.
+void runCancellable(const std::function<void()>& work, const ProgressFn& progress, const Progress& report = {});
 
 // How many workers the runners use for n tasks and a thread budget (0 = every core).
 int clipWorkers(std::size_t clips, int threads);

@@ -17,9 +17,11 @@
 #include <thread>
 #include <unordered_map>
 
+#include "core/base/cancel.h"
 #include "core/base/errors.h"
 #include "core/base/json_io.h"
 #include "core/model/model_metadata.h"
+#include "core/model/forward_memory.h"
 #include "core/model/torch_graph.h"
 
 namespace qs {
@@ -119,20 +121,19 @@ struct SpeechModel::Impl {
         return s;
     }
 
-    ModelOutput run(const std::vector<float>& wave, bool instrumented) const {
+    // One pass through the instrumented graph (observers report to this thread's sink, if any).
+    ModelOutput run(const std::vector<float>& wave) const {
         torch::NoGradGuard noGrad;
         detail::takeQuantizerError();  // forget any earlier pass's
         try {
             std::vector<c10::IValue> s = stack(wave);
-            if (instrumented) {
-                observed->run(s);
-                return toOutput(s.back());
-            }
-            s.erase(s.begin());
-            return toOutput(const_cast<torch::jit::Module&>(module).forward(s));
+            observed->run(s);
+            return toOutput(s.back());
         } catch (const Error&) {
             throw;
         } catch (const std::exception& e) {  // c10::Error, or JITException from script code
+            // A layer boundary saw a cancel request (torch_graph.h); the interpreter rethrew it as its own.
+            if (cancelRequested()) throw Cancelled();
             if (std::string q = detail::takeQuantizerError(); !q.empty()) throw ModelError(q);
             throw ModelError("the model rejected a [1, " + std::to_string(wave.size()) +
                              "] float waveform: " + modelErrorMessage(e.what()));
@@ -179,12 +180,11 @@ SpeechModel SpeechModel::load(const std::string& path) {
     // gives the order in which layers run: "network order" for everything downstream. Layers the
     // probe did not reach keep their graph order after the others.
     impl->metadata = extra["model.json"];
-    std::vector<float> probe(std::size_t(impl->info.sampleRate));
-    for (std::size_t i = 0; i < probe.size(); ++i) probe[i] = 0.01f * float((i * 7919) % 200) / 200.0f - 0.005f;
+    const std::vector<float> probe = detail::probeWave(std::size_t(impl->info.sampleRate));
     FirstSeenSink firstSeen(ig.layers.size());
     try {
         detail::ThreadSinkScope scope(&firstSeen);
-        impl->run(probe, true);
+        impl->run(probe);
     } catch (const ModelError& e) {
         throw ModelError(path + ": " + e.what());
     }
@@ -197,6 +197,17 @@ SpeechModel SpeechModel::load(const std::string& path) {
         impl->info.layers.push_back(ig.layers[std::size_t(order[pos])]);
         impl->weights.push_back(ig.weights[std::size_t(order[pos])]);
     }
+
+    // How the pass's memory grows with the clip's length, for the jobs' memory plans.
+    const Impl& ready = *impl;
+    try {
+        impl->info.memory = detail::measureForwardMemory(impl->info.sampleRate, [&](const std::vector<float>& w, LayerSink& s) {
+            detail::ThreadSinkScope scope(&s);
+            return ready.run(w).values.size();
+        });
+    } catch (const ModelError& e) {
+        throw ModelError(path + ": " + e.what());
+    }
     return SpeechModel(std::move(impl));
 }
 
@@ -206,12 +217,14 @@ SpeechModel& SpeechModel::operator=(SpeechModel&&) noexcept = default;
 SpeechModel::~SpeechModel() = default;
 
 
-ModelOutput SpeechModel::forward(const std::vector<float>& wave) const { return d->run(wave, false); }
+// Through the instrumented graph with no sink: the same operators, and its layer boundaries are where a
+// cancel request stops the pass.
+ModelOutput SpeechModel::forward(const std::vector<float>& wave) const { return d->run(wave); }
 
 ModelOutput SpeechModel::forwardObserved(const std::vector<float>& wave, LayerSink& sink) const {
     RemappingSink remap(sink, d->graphToInfo);
     detail::ThreadSinkScope scope(&remap);
-    return d->run(wave, true);
+    return d->run(wave);
 }
 
 namespace {
@@ -284,10 +297,10 @@ ModelOutput SpeechModel::forwardWithWeights(const std::vector<float>& wave, cons
     const std::vector<detail::ActQuant> acts = actTable(activations, infoToGraph, d->info);
     detail::ThreadWeightsScope weights(&table);
     detail::ThreadActsScope actScope(&acts);
-    if (!sink) return d->run(wave, true);
+    if (!sink) return d->run(wave);
     RemappingSink remap(*sink, d->graphToInfo);
     detail::ThreadSinkScope scope(&remap);
-    return d->run(wave, true);
+    return d->run(wave);
 }
 
 void SpeechModel::exportQuantized(const std::string& path, const std::vector<WeightOverride>& overrides,
@@ -333,14 +346,17 @@ void SpeechModel::Impl::save(const std::string& path, const std::vector<WeightOv
         throw ModelError(d->info.path + " can no longer be read (" + firstLine(e.what()) + ")");
     }
     m.eval();
+    throwIfCancelled();
     const std::vector<at::Tensor> params = detail::rewriteForExport(m, acts, tags);
     {
         torch::NoGradGuard noGrad;
         for (const WeightOverride& o : overrides) {
+            throwIfCancelled();
             at::Tensor p = params[std::size_t(infoToGraph[std::size_t(o.layer)])];
             p.copy_(torch::from_blob(const_cast<float*>(o.values->data()), p.sizes(), at::kFloat));
         }
     }
+    throwIfCancelled();
     // Serialized in memory and written by writeFileAtomic, whose message says why a write failed
     // (LibTorch's own writer says only that it did).
     std::ostringstream bytes;

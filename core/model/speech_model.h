@@ -68,8 +68,9 @@ struct ModelOutput {
 
 class SpeechModel {
 public:
-    // Loads a TorchScript file and its optional model.json metadata, finds the quantizable layers and
-    // checks that forward accepts a [1, samples] float waveform. Throws ModelError with one readable
+    // Loads a TorchScript file and its optional model.json metadata, finds the quantizable layers,
+    // checks that forward accepts a [1, samples] float waveform and measures how a pass's memory grows
+    // with its length (info().memory, core/model/forward_memory.h). Throws ModelError with one readable
     // sentence: not a TorchScript file, no forward method, rejected input, no quantizable layers.
     static SpeechModel load(const std::string& path);
 
@@ -80,6 +81,8 @@ public:
     const ModelInfo& info() const { return *info_; }  // inline: Qt code reads it without the engine
 
     // The model's own forward pass on a mono waveform at info().sampleRate. Thread-safe.
+    // Every pass below checks this thread's cancel flags (core/base/cancel.h) at each layer boundary
+    // and throws Cancelled there when one is set; the model is unharmed.
     ModelOutput forward(const std::vector<float>& wave) const;
 
     // The same pass through the instrumented graph: every quantizable layer's output is handed to

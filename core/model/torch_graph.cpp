@@ -8,7 +8,9 @@
 #include <set>
 #include <unordered_map>
 
+#include "core/base/cancel.h"
 #include "core/base/errors.h"
+#include "core/model/chunked_conv.h"
 
 namespace qs::detail {
 namespace {
@@ -22,6 +24,13 @@ thread_local LayerSink* tlSink = nullptr;
 thread_local const std::vector<at::Tensor>* tlWeights = nullptr;
 thread_local const std::vector<ActQuant>* tlActs = nullptr;
 thread_local std::string tlQuantizerError;
+thread_local BoundaryHook* tlBoundary = nullptr;
+
+// Every layer boundary: a cancel request stops the pass here, and the memory probe cuts a stage.
+void layerBoundary() {
+    throwIfCancelled();
+    if (BoundaryHook* hook = tlBoundary) hook->boundary();
+}
 
 // Hands x, laid out with channel dimension `axis`, to deliver(layer, data, outer, channels, inner).
 template <typename Deliver>
@@ -39,6 +48,7 @@ void deliverBlock(const at::Tensor& x, int64_t layer, int64_t axis, Deliver deli
 // The observer: hands a layer's output to this thread's sink and returns the tensor unchanged.
 // axis is the channel dimension (1 for convolutions, -1 for linear layers).
 at::Tensor observe(const at::Tensor& x, int64_t layer, int64_t axis) {
+    layerBoundary();
     LayerSink* sink = tlSink;
     if (!sink || !x.defined() || x.dim() == 0) return x;
     deliverBlock(x, layer, axis, [sink](int l, const float* d, std::size_t o, std::size_t c, std::size_t i) {
@@ -50,6 +60,7 @@ at::Tensor observe(const at::Tensor& x, int64_t layer, int64_t axis) {
 // The weight a layer computes with: this thread's replacement when one is set for the layer (a
 // quantized copy, say), else the module's own parameter.
 at::Tensor weight(const at::Tensor& w, int64_t layer) {
+    layerBoundary();
     const std::vector<at::Tensor>* table = tlWeights;
     if (!table || std::size_t(layer) >= table->size()) return w;
     const at::Tensor& replacement = (*table)[std::size_t(layer)];
@@ -215,6 +226,9 @@ FoundLayers findLayers(const torch::jit::Module& module) {
 InstrumentedGraph instrumentForward(const torch::jit::Module& module) {
     FoundLayers found = findLayers(module);
     std::shared_ptr<Graph> graph = found.graph;
+    // Long 1-D convolutions run in pieces, a cancel check between pieces (chunked_conv.h).
+    for (LayerSite& site : found.sites)
+        if (found.layers[std::size_t(site.layer)].kind == "conv1d") site.node = chunkConvolution(*graph, site.node);
 
     const c10::Symbol observeOp = c10::Symbol::fromQualString("quantscope::observe");
     const c10::Symbol weightOp = c10::Symbol::fromQualString("quantscope::weight");
@@ -350,6 +364,9 @@ std::string takeQuantizerError() {
 
 ThreadSinkScope::ThreadSinkScope(LayerSink* sink) : previous_(tlSink) { tlSink = sink; }
 ThreadSinkScope::~ThreadSinkScope() { tlSink = previous_; }
+
+ThreadBoundaryScope::ThreadBoundaryScope(BoundaryHook* hook) : previous_(tlBoundary) { tlBoundary = hook; }
+ThreadBoundaryScope::~ThreadBoundaryScope() { tlBoundary = previous_; }
 
 ThreadWeightsScope::ThreadWeightsScope(const std::vector<at::Tensor>* weights) : previous_(tlWeights) {
     tlWeights = weights;

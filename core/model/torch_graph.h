@@ -24,7 +24,9 @@ struct InstrumentedGraph {
 // of prim::GetAttr nodes), and inserts after each a quantscope::observe node carrying the layer's
 // index, and before each a quantscope::weight node through which the weight passes, so a thread can
 // substitute its own weights (see ThreadWeightsScope). Nodes inside prim::If / prim::Loop blocks are included; a weight used at several places is
-// one layer.
+// one layer. Both nodes check this thread's cancel flags (core/base/cancel.h) and throw Cancelled
+// when one is set, so a pass stops at its next layer boundary; long 1-D convolution layers become
+// quantscope::conv1d_chunked, which checks between pieces (chunked_conv.h).
 InstrumentedGraph instrumentForward(const torch::jit::Module& module);
 
 // While alive, observer nodes executed on this thread report to sink; outside any scope they only
@@ -38,6 +40,26 @@ public:
 
 private:
     LayerSink* previous_;
+};
+
+// Told of every layer boundary of an instrumented pass on this thread: before each layer computes
+// (its weight node) and after it has (its observer). The memory probe cuts passes into stages there.
+class BoundaryHook {
+public:
+    virtual ~BoundaryHook() = default;
+    virtual void boundary() = 0;
+};
+
+// While alive, layer boundaries on this thread call hook->boundary(). Restores the previous hook.
+class ThreadBoundaryScope {
+public:
+    explicit ThreadBoundaryScope(BoundaryHook* hook);
+    ~ThreadBoundaryScope();
+    ThreadBoundaryScope(const ThreadBoundaryScope&) = delete;
+    ThreadBoundaryScope& operator=(const ThreadBoundaryScope&) = delete;
+
+private:
+    BoundaryHook* previous_;
 };
 
 // Activation fake-quantization of one layer's input: per tensor, affine, or per channel along the

@@ -13,6 +13,8 @@
 #include "core/model/clip_runner.h"
 #include "core/base/number_text.h"
 #include "core/base/errors.h"
+#include "core/base/memory_plan.h"
+#include "core/base/system_memory.h"
 
 namespace qs {
 namespace {
@@ -257,8 +259,13 @@ std::vector<ActivationEncoding> calibrateActivations(const SpeechModel& model, c
             s.layers.push_back(quantizeLayer[l] ? std::make_unique<LayerValues>() : nullptr);
         return s;
     };
+    double longest = 0;
+    for (const Clip* c : clips) longest = std::max(longest, c->seconds);
+    const int workers = planWorkers(workerMemory(model.info()), resolveMemoryBudget(options.maxMemory), longest,
+                                    options.threads, clips.size(), "the activation calibration")
+                            .workers;
     CalibrationSink total = pass1Sink();
-    const int used = runPass(model, corpus, clips, total, pass1Sink, options.threads, progress, "activation calibration", skipped);
+    const int used = runPass(model, corpus, clips, total, pass1Sink, workers, progress, "activation calibration", skipped);
     if (clipsUsed) *clipsUsed = used;
     if (used == 0) throw InputError("no calibration clip could be decoded");
 
@@ -279,7 +286,7 @@ std::vector<ActivationEncoding> calibrateActivations(const SpeechModel& model, c
         return s;
     };
     total = pass2Sink();
-    runPass(model, corpus, clips, total, pass2Sink, options.threads, progress, "activation group calibration", nullptr);
+    runPass(model, corpus, clips, total, pass2Sink, workers, progress, "activation group calibration", nullptr);
     runTasks(info.size(), options.threads, [&](int, std::size_t l) {
         if (total.groups[l]) finishGroups(out[l], *total.groups[l], options);
     }, progress, Progress{0, info.size(), 0, "activation group ranges"}, [&](std::size_t l) { return info[l].name; });

@@ -57,6 +57,7 @@ struct ActivationCalibrationOptions {
     double outlierRatio = 8.0;         // largest / median channel range above which a layer is grouped
     bool groupsAllLayers = false;      // PEG on every layer with at least two input channels
     int threads = 0;                   // 0 = every core
+    std::int64_t maxMemory = 0;        // bytes for the whole process (0: the default, core/base/system_memory.h)
 };
 
 // One layer input's calibrated quantizer.

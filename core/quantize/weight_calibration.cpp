@@ -7,7 +7,10 @@
 #include <mutex>
 
 #include "core/model/clip_runner.h"
+#include "core/base/cancel.h"
 #include "core/base/errors.h"
+#include "core/base/memory_plan.h"
+#include "core/base/system_memory.h"
 #include "core/quantize/layer_input_samples.h"
 
 namespace qs {
@@ -93,6 +96,7 @@ WeightEncoding cosineSearch(const std::vector<float>& w, const std::vector<std::
     const std::vector<double> candidates = clipCandidates(o);
     double best = -2.0, bestFactor = 1.0;
     for (auto it = candidates.rbegin(); it != candidates.rend(); ++it) {  // descending: ties keep the larger
+        throwIfCancelled();
         const WeightEncoding e = encode(w, shape, bits, o, spans, maxima, std::vector<float>(spans.size(), float(*it)),
                                         WeightRange::Cosine);
         const double c = probe.cosine(dequantize({"", shape, {}, e.codes}));
@@ -138,6 +142,7 @@ WeightEncoding calibrateWeight(const std::vector<float>& w, const std::vector<st
     for (std::size_t g = 0; g < spans.size(); ++g) {
         double best = INFINITY;
         for (auto it = candidates.rbegin(); it != candidates.rend(); ++it) {  // descending: ties keep the larger
+            throwIfCancelled();
             const double e = squaredError(w.data() + spans[g].begin, spans[g].size, clippedScale(maxima[g], *it, bits), r);
             if (e < best) best = e, factors[g] = float(*it);
         }
@@ -161,10 +166,15 @@ std::vector<WeightEncoding> calibrateWeights(const SpeechModel& model, const std
     if (o.method == WeightRange::Cosine) {
         if (!corpus || clips.empty()) throw InputError("the cosine weight calibration needs calibration audio");
         const int perClip = std::max(1, int((std::size_t(o.sampleRows) + clips.size() - 1) / clips.size()));
+        double longest = 0;
+        for (const Clip* c : clips) longest = std::max(longest, c->seconds);
+        const int workers = planWorkers(workerMemory(info), resolveMemoryBudget(o.maxMemory), longest, o.threads,
+                                        clips.size(), "the cosine weight calibration")
+                                .workers;
         std::vector<detail::InputSampler> sinks;
-        for (int w = 0; w < clipWorkers(clips.size(), o.threads); ++w) sinks.emplace_back(info, quantized, perClip);
+        for (int w = 0; w < clipWorkers(clips.size(), workers); ++w) sinks.emplace_back(info, quantized, perClip);
         std::mutex mutex;
-        runTasks(clips.size(), o.threads, [&](int worker, std::size_t i) {
+        runTasks(clips.size(), workers, [&](int worker, std::size_t i) {
             detail::InputSampler& sink = sinks[std::size_t(worker)];
             sink.clip = int(i);
             try {

@@ -11,6 +11,7 @@
 //           Linear layers use sampled input rows; conv1d layers sampled input segments (stride 1,
 //           no padding). conv2d layers, and layers no clip reached, fall back to mse (the encoding
 //           says so).
+// The searches check for cancel requests (core/base/cancel.h) at every candidate.
 // Ties keep the larger factor. Quantization arithmetic is core/quantize/quantizer.h's, bit-exact with
 // LibTorch's fake-quantize operators; zero points are 0 (symmetric).
 #pragma once
@@ -36,6 +37,7 @@ struct WeightCalibrationOptions {
     double maxFactor = 1.2;
     int sampleRows = 256;           // cosine: input rows (linear) / output positions (conv1d) per layer
     int threads = 0;                // 0 = every core
+    std::int64_t maxMemory = 0;     // bytes for the whole process (0: the default, core/base/system_memory.h)
 };
 
 // One layer's calibrated weight quantizer.

@@ -58,7 +58,7 @@ json toJson(const Analysis& a) {
                   {"normalize", a.model.normalize},
                   {"labels", a.model.labels}};
     j["audio"] = {{"root", a.audioRoot}};
-    j["run"] = {{"elapsed_seconds", a.elapsedSeconds}, {"threads", a.threads}};
+    j["run"] = {{"elapsed_seconds", a.elapsedSeconds}, {"threads", a.threads}, {"workers", a.workers}};
     j["speakers"] = json::array();
     for (const auto& s : a.speakers)
         j["speakers"].push_back({{"name", s.name}, {"clips", s.clips}, {"files", s.files}, {"seconds", s.seconds}});
@@ -173,6 +173,7 @@ Analysis analysisFromJson(const JsonField& j) {
         run.requireObject();
         if (run.has("elapsed_seconds")) a.elapsedSeconds = run["elapsed_seconds"].number(0, kHuge);
         if (run.has("threads")) a.threads = int(run["threads"].integer(0, 1 << 20));
+        if (run.has("workers")) a.workers = int(run["workers"].integer(0, 1 << 20));
     }
     std::set<std::string> names;
     for (const JsonField& s : j["speakers"].elements()) {

@@ -62,6 +62,7 @@ struct Analysis {
     std::vector<SkippedFile> skipped;
     double elapsedSeconds = 0.0;
     int threads = 0;
+    int workers = 0;  // clips that ran side by side: at most threads, fewer when the memory budget asked
 
     const LayerAnalysis* findLayer(const std::string& name) const;
     bool hasSpeaker(const std::string& name) const;  // "all", a speaker or a profile

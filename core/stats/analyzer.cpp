@@ -7,6 +7,8 @@
 
 #include "core/model/clip_runner.h"
 #include "core/base/errors.h"
+#include "core/base/memory_plan.h"
+#include "core/base/system_memory.h"
 
 namespace qs {
 namespace {
@@ -153,9 +155,14 @@ Analysis analyze(const SpeechModel& model, const AudioCorpus& corpus, const Anal
         summary = SpeakerSummary{};
         files.clear();
     };
+    double longest = 0;
+    for (const Clip* c : clips) longest = std::max(longest, c->seconds);
+    const MemoryPlan plan = planWorkers(workerMemory(info), resolveMemoryBudget(options.maxMemory), longest,
+                                        options.threads, clips.size(), "the analysis");
+    result.workers = clipWorkers(clips.size(), plan.workers);
     Progress base;
     base.total = clips.size();
-    runTasksInOrder(clips.size(), options.threads, work, fold, progress, base,
+    runTasksInOrder(clips.size(), plan.workers, work, fold, progress, base,
                     [&](std::size_t i) { return clips[i]->speaker + ": " + clips[i]->id; },
                     [&](std::size_t i) { return clips[i]->seconds; });
 

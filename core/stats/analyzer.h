@@ -4,6 +4,7 @@
 // is done. The result is bit-identical for any thread count (clip_runner.h says how).
 #pragma once
 
+#include <cstdint>
 #include <functional>
 
 #include "core/stats/analysis.h"
@@ -15,6 +16,9 @@ namespace qs {
 
 struct AnalyzeOptions {
     int threads = 0;        // cores to use in all (0 = every core)
+    // Memory budget for the whole process in bytes (0: the default, core/base/system_memory.h). Fewer
+    // workers run when the clips need it; MemoryError when not even one fits the longest clip.
+    std::int64_t maxMemory = 0;
     int histogramBins = 128;
     // Optional: called on a worker thread, one call at a time and in speaker order, each time a
     // speaker's clips are all done, with the

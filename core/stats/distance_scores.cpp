@@ -7,6 +7,8 @@
 
 #include "core/model/clip_runner.h"
 #include "core/base/errors.h"
+#include "core/base/memory_plan.h"
+#include "core/base/system_memory.h"
 #include "core/evaluation/output_compare.h"
 #include "core/quantize/quantizer.h"
 
@@ -47,11 +49,19 @@ std::map<std::string, std::vector<DistanceScores>> distanceScores(const SpeechMo
     }
     std::vector<Item> items(clips.size());
     std::vector<bool> usable(clips.size(), false);
+    // The clips' waveforms and float outputs stay in memory for every layer's pass.
+    double longest = 0, kept = 0;
+    for (const Clip* c : clips) {
+        longest = std::max(longest, c->seconds);
+        kept += c->seconds * (double(info.sampleRate) * sizeof(float) + info.memory.outputBytesPerSecond);
+    }
+    const MemoryPlan plan = planWorkers(workerMemory(info), resolveMemoryBudget(options.maxMemory), longest,
+                                        options.threads, std::max(clips.size(), nLayers), "the distance passes", kept);
     Progress base;
     base.total = nLayers + 1;
     base.message = "float outputs";
     report(progress, base);
-    runTasks(clips.size(), options.threads, [&](int, std::size_t i) {
+    runTasks(clips.size(), plan.workers, [&](int, std::size_t i) {
         try {
             items[i].speaker = clips[i]->speaker;
             items[i].wave = corpus.load(*clips[i]);
@@ -60,7 +70,7 @@ std::map<std::string, std::vector<DistanceScores>> distanceScores(const SpeechMo
         } catch (const AudioError&) {
         } catch (const ModelError&) {
         }
-    }, {});
+    }, [&](const Progress&) { return !progress || progress(base); });
     std::vector<Item> ok;
     for (std::size_t i = 0; i < items.size(); ++i)
         if (usable[i]) ok.push_back(std::move(items[i]));
@@ -70,7 +80,7 @@ std::map<std::string, std::vector<DistanceScores>> distanceScores(const SpeechMo
     std::vector<std::map<std::string, OutputComparer>> sums(nLayers);
     base.done = 1;
     runTasks(
-        nLayers, options.threads,
+        nLayers, plan.workers,
         [&](int, std::size_t layer) {
             const std::vector<float> q =
                 quantizeWeightSymmetric(model.layerWeight(int(layer)), info.layers[layer].outChannels(), options.bits);

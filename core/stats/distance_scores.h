@@ -4,6 +4,7 @@
 // per layer per clip, so it costs (layers + 1) forward passes per clip: run it on a few clips.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -22,6 +23,7 @@ struct DistanceOptions {
     // Speaker groups: each also gets scores over its members' clips (named like its only member:
     // that speaker's scores).
     std::vector<Profile> profiles;
+    std::int64_t maxMemory = 0;  // bytes for the whole process (0: the default, core/base/system_memory.h)
 };
 
 // Speaker name (and "all", and each profile) -> per-layer distance scores, in the model's layer order. Layers' passes

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The cancel benchmark of issue 12: p50 / p99 cancel latency of every kind of long job on a
+# wav2vec2-base-sized model (94.4M parameters, random weights), in-process (core, as the CLI and the
+# studio call it), through quantscope-cli (SIGINT to exit) and in the studio (Esc to cancelled()).
+#   bash bench/run_cancel_bench.sh [BUILD_DIR] [WORK_DIR] [RUNS]
+# The audio is 6 recordings of 30 s (the default window, so every forward pass is as long as it gets)
+# in 2 speakers. Prints Markdown table rows: job | full run (s) | cancelled runs | p50 | p99 | max (ms).
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$here/build}
+work=${2:-/tmp/quantscope-bench}
+runs=${3:-10}
+mkdir -p "$work"
+[ -f "$work/w2v2_base.pt" ] || /usr/bin/python3 "$here/tools/make_bench_model.py" "$work/w2v2_base.pt"
+[ -d "$work/audio_30s" ] || bash "$here/bench/make_bench_audio.sh" "$work/audio_30s" 6 30
+echo "machine: $(nproc) cores; $(uptime)"
+echo "== in-process (core), a CancelScope flag and the progress callback, as the CLI and the studio set them"
+"$build/bench/bench_cancel" --model "$work/w2v2_base.pt" --audio "$work/audio_30s" --runs "$runs" --out "$work/cancel"
+echo "== quantscope-cli: SIGINT to exit"
+echo "| job | full run (s) | cancelled runs | p50 (ms) | p99 (ms) | max (ms) |"
+echo "|---|---:|---:|---:|---:|---:|"
+/usr/bin/python3 "$here/bench/cancel_cli.py" "$build/app/quantscope-cli" "$work/w2v2_base.pt" "$work/audio_30s" \
+    "$work/cancel-cli" --runs "$runs"
+if [ -x "$build/bench/bench_gui_cancel" ]; then
+  echo "== studio: Esc to the job's cancelled()"
+  QT_QPA_PLATFORM=offscreen "$build/bench/bench_gui_cancel" --model "$work/w2v2_base.pt" --audio "$work/audio_30s" \
+      --runs "$runs"
+fi
+echo "machine after: $(uptime)"
