@@ -13,7 +13,8 @@ namespace qs::cli {
 int runExport(const std::vector<std::string>& argv) {
     const Args args(argv, {{"model", "analysis", "allocation", "out", "audio", "activation-bits", "calibration-clips",
                             "threads", "weight-calibration", "weight-granularity", "weight-group-size", "clip-candidates",
-                            "activation-calibration", "activation-percentile", "activation-groups", "outlier-ratio"},
+                            "activation-calibration", "activation-percentile", "activation-groups", "outlier-ratio",
+                            "rounding-range", "rounding-iterations", "rounding-rows", "rounding-mode", "rounding-memory-mb"},
                            {},
                            {"activation-groups-all"}});
     const std::string out = args.required("out");
@@ -29,7 +30,20 @@ int runExport(const std::vector<std::string>& argv) {
     options.calibrationClips = args.getInt("calibration-clips", options.calibrationClips);
     options.threads = args.getInt("threads", 0);
     WeightCalibrationOptions& w = options.weights;
-    w.method = parseWeightRange(args.choice("weight-calibration", {"minmax", "mse", "cosine"}, weightRangeName(w.method)));
+    const WeightMethod method = parseWeightCalibration(
+        args.choice("weight-calibration", weightCalibrationNames(), weightRangeName(w.method)),
+        parseWeightRange(args.choice("rounding-range", {"mse", "cosine", "minmax"}, "mse")));
+    w.method = method.range;
+    LearnedRoundingOptions& r = options.rounding;
+    r.method = method.rounding;
+    r.adaround.iterations = args.getInt("rounding-iterations", r.adaround.iterations);
+    if (r.adaround.iterations < 0) throw InputError("--rounding-iterations must be 0 or more");
+    r.sampleRows = args.getInt("rounding-rows", r.sampleRows);
+    if (r.sampleRows < 1) throw InputError("--rounding-rows must be 1 or more");
+    r.sequential = args.choice("rounding-mode", {"independent", "sequential"}, r.sequential ? "sequential" : "independent") ==
+                   "sequential";
+    r.sampleMb = args.getDouble("rounding-memory-mb", r.sampleMb);
+    if (!(r.sampleMb > 0)) throw InputError("--rounding-memory-mb must be positive");
     const std::string granularity =
         args.choice("weight-granularity", {"channel", "tensor", "group"}, "channel");
     w.granularity = parseGranularity("per_" + granularity);
@@ -48,7 +62,7 @@ int runExport(const std::vector<std::string>& argv) {
 
     // Calibration audio: the analysed folder (or --audio), narrowed to the allocation's speaker.
     std::unique_ptr<AudioCorpus> corpus;
-    if (options.activationBits > 0 || w.method == WeightRange::Cosine) {
+    if (options.activationBits > 0 || w.method == WeightRange::Cosine || r.method != WeightRounding::Nearest) {
         const std::string audio = args.get("audio", analysis.audioRoot);
         if (audio.empty()) throw InputError("the analysis names no audio folder: pass --audio DIR");
         corpus = std::make_unique<AudioCorpus>(AudioCorpus::scan(audio, corpusOptionsFor(model.info())));
@@ -57,6 +71,10 @@ int runExport(const std::vector<std::string>& argv) {
     const ExportSummary s = e.exportQuantizedModel(model, analysis, allocation, corpus.get(), options, out, printer.callback());
     printer.finish();
     for (const SkippedFile& f : s.skipped) std::fprintf(stderr, "skipped %s: %s\n", f.path.c_str(), f.reason.c_str());
+    if (r.method != WeightRounding::Nearest)
+        std::fprintf(stderr, "%s rounding: %d layers in %.1f s (%d passes over the clips), nearest rounding kept on %d\n",
+                     weightRoundingName(r.method).c_str(), s.roundedLayers, s.roundingSeconds, s.roundingPasses,
+                     s.keptNearestLayers);
     int quantized = 0;
     for (const auto& l : s.layers) quantized += l.bits < 32;
     std::fprintf(stderr,

@@ -3,7 +3,9 @@
 // corpus was scanned with another one, narrowed to the allocation's speaker unless that is "all".
 // The worker writes its progress into a shared slot that a timer here reads, so progress (with an
 // estimate of the time left) reaches the window without the job ever touching this object; cancel()
-// sets the flag core's progress callback reads, and core then leaves no folder behind.
+// sets the flag core's progress callback reads, and core then leaves no folder behind. The time left
+// is estimated per phase: a phase ends when the fraction done falls back (calibration passes, learned
+// rounding, evaluation each count from 0).
 #pragma once
 
 #include <QElapsedTimer>
@@ -32,7 +34,8 @@ struct ExportRequest {
     int activationBits = 8;    // 0: weights only
     int calibrationClips = 8;  // per speaker
     int threads = 0;           // 0: every core
-    QString weightCalibration = QStringLiteral("mse");      // core's names: mse, cosine, minmax
+    QString weightCalibration = QStringLiteral("mse");      // core's names: mse, cosine, minmax, adaround, gptq
+    int roundingIterations = 1000;                          // AdaRound: per layer
     QString activationCalibration = QStringLiteral("mse");  // mse, percentile, minmax
     bool evaluate = true;  // then evaluate it against the float model on the calibration audio (all its clips)
 };
@@ -82,6 +85,7 @@ private:
     std::shared_ptr<Shared> shared_;
     QElapsedTimer clock_;  // since the current phase began
     int phase_ = 0;
+    double lastFraction_ = 0.0;
     QTimer ticker_;
     bool running_ = false;
 };
