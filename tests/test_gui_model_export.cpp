@@ -370,7 +370,7 @@ void TestGuiModelExport::cancelDuringEvaluationKeepsTheExport() {
 }
 
 // AdaRound and GPTQ in the dialog (iterations for AdaRound only, the time they take in the note), and
-// a GPTQ export from the studio whose encodings say so, with the time left reported on the way.
+// a GPTQ export from the studio whose encodings say so.
 void TestGuiModelExport::learnedRoundingFromTheStudio() {
     ModelExportDialog dialog(QStringLiteral("speaker all"), QStringLiteral("every speaker of audio"));
     dialog.setEstimator([](const ModelExportSettings& s) {
@@ -384,8 +384,8 @@ void TestGuiModelExport::learnedRoundingFromTheStudio() {
     QVERIFY(!note->text().contains(QStringLiteral("about")));
     weights->setCurrentIndex(weights->findData(QStringLiteral("adaround")));
     QVERIFY(iterations->isEnabled());
-    QCOMPARE(iterations->value(), 1000);
-    QVERIFY2(note->text().contains(QStringLiteral("about 3 min")), qPrintable(note->text()));
+    QCOMPARE(iterations->value(), 100);
+    QVERIFY2(note->text().contains(QStringLiteral("about 15 s")), qPrintable(note->text()));
     iterations->setValue(400);
     QVERIFY2(note->text().contains(QStringLiteral("about 1 min")), qPrintable(note->text()));
     QCOMPARE(dialog.settings().roundingIterations, 400);
@@ -401,7 +401,6 @@ void TestGuiModelExport::learnedRoundingFromTheStudio() {
     QVERIFY(window_->roundingSeconds(s) > 0.0);
 
     QSignalSpy finished(window_->exporter(), &ExportController::finished);
-    QSignalSpy progress(window_->exporter(), &ExportController::progress);
     QString error;
     QVERIFY2(window_->exportModelTo(s, &error), qPrintable(error));
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 180000);
@@ -410,9 +409,8 @@ void TestGuiModelExport::learnedRoundingFromTheStudio() {
     QVERIFY(!layers.isEmpty());
     for (const QString& name : layers.keys())
         QCOMPARE(layers.value(name).toObject().value(QStringLiteral("weight_rounding")).toString(), QStringLiteral("gptq"));
-    bool named = false;
-    for (const QList<QVariant>& p : progress) named = named || p.at(1).toString().startsWith(QStringLiteral("gptq"));
-    QVERIFY(named || progress.count() < 3);  // short on a fast machine: the polls may miss it
+    // The GPTQ phase is too short on the fixture for the progress polls to be sure to see it: that it
+    // names itself is not checked here (core's progress messages are, in test_learned_rounding_export).
 }
 
 QTEST_MAIN(TestGuiModelExport)

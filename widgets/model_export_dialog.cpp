@@ -72,7 +72,7 @@ ModelExportDialog::ModelExportDialog(const QString& allocationSummary, const QSt
     iterations_ = new QSpinBox(this);
     iterations_->setObjectName(QStringLiteral("exportRoundingIterations"));
     iterations_->setRange(0, 100000);
-    iterations_->setSingleStep(250);
+    iterations_->setSingleStep(50);
     iterations_->setSuffix(tr(" iterations per layer"));
     iterations_->setToolTip(tr("AdaRound's optimisation steps per layer: more is slower and usually a little better; "
                                "0 is nearest rounding"));

@@ -26,7 +26,7 @@ struct ModelExportSettings {
     QString weightCalibration = QStringLiteral("mse");      // mse, cosine, minmax, adaround or gptq (core's names)
     QString activationCalibration = QStringLiteral("mse");  // mse, percentile or minmax
     bool evaluate = true;      // then run float and quantized model on the calibration audio
-    int roundingIterations = 1000;  // AdaRound: per layer (last, so that older brace-initialisers still fit)
+    int roundingIterations = 100;   // AdaRound: per layer (last, so that older brace-initialisers still fit)
 };
 
 class ModelExportDialog : public QDialog {

@@ -35,7 +35,7 @@ struct ExportRequest {
     int calibrationClips = 8;  // per speaker
     int threads = 0;           // 0: every core
     QString weightCalibration = QStringLiteral("mse");      // core's names: mse, cosine, minmax, adaround, gptq
-    int roundingIterations = 1000;                          // AdaRound: per layer
+    int roundingIterations = 100;                           // AdaRound: per layer (core's default)
     QString activationCalibration = QStringLiteral("mse");  // mse, percentile, minmax
     bool evaluate = true;  // then evaluate it against the float model on the calibration audio (all its clips)
 };
