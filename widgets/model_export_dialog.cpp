@@ -13,8 +13,21 @@
 #include <QLineEdit>
 #include <QPushButton>
 #include <QSpinBox>
+#include <algorithm>
+#include <cmath>
 
 namespace qs::gui {
+namespace {
+
+// 40 -> "40 s", 150 -> "3 min", 5400 -> "1 h 30 min": an estimate, so rounded.
+QString formatDuration(double seconds) {
+    if (seconds < 60) return QObject::tr("%1 s").arg(std::max(1, int(std::lround(seconds / 5.0) * 5)));
+    const int minutes = int(std::lround(seconds / 60.0));
+    if (minutes < 60) return QObject::tr("%1 min").arg(minutes);
+    return QObject::tr("%1 h %2 min").arg(minutes / 60).arg(minutes % 60);
+}
+
+}  // namespace
 
 ModelExportDialog::ModelExportDialog(const QString& allocationSummary, const QString& audioSummary, QWidget* parent)
     : QDialog(parent) {
@@ -46,10 +59,24 @@ ModelExportDialog::ModelExportDialog(const QString& allocationSummary, const QSt
     weightRanges_->addItem(tr("MSE search (per channel)"), QStringLiteral("mse"));
     weightRanges_->addItem(tr("Output cosine search (per channel, uses audio)"), QStringLiteral("cosine"));
     weightRanges_->addItem(tr("Min-max (per channel)"), QStringLiteral("minmax"));
+    weightRanges_->addItem(tr("AdaRound: MSE search, rounding learned on the audio"), QStringLiteral("adaround"));
+    weightRanges_->addItem(tr("GPTQ: MSE search, rounding learned on the audio"), QStringLiteral("gptq"));
     weightRanges_->setToolTip(tr("How each weight quantizer's clipping range is chosen: among candidates in "
                                  "[0.01, 1.2] × max|w|, the one with the smallest weight error, or the best cosine "
-                                 "similarity of the layer's output on the calibration clips; or the plain max|w|"));
+                                 "similarity of the layer's output on the calibration clips; or the plain max|w|. "
+                                 "AdaRound and GPTQ then decide, layer by layer, whether each weight rounds up or "
+                                 "down so that the layer's output on the calibration clips stays closest to the "
+                                 "float one (slower; most useful at 2-4 bits)"));
     form->addRow(tr("Weight ranges"), weightRanges_);
+
+    iterations_ = new QSpinBox(this);
+    iterations_->setObjectName(QStringLiteral("exportRoundingIterations"));
+    iterations_->setRange(0, 100000);
+    iterations_->setSingleStep(50);
+    iterations_->setSuffix(tr(" iterations per layer"));
+    iterations_->setToolTip(tr("AdaRound's optimisation steps per layer: more is slower and usually a little better; "
+                               "0 is nearest rounding"));
+    form->addRow(tr("AdaRound"), iterations_);
 
     bits_ = new QSpinBox(this);
     bits_->setObjectName(QStringLiteral("exportActivationBits"));
@@ -111,6 +138,9 @@ ModelExportDialog::ModelExportDialog(const QString& allocationSummary, const QSt
     connect(folder_, &QLineEdit::textChanged, this, &ModelExportDialog::validate);
     connect(bits_, &QSpinBox::valueChanged, this, &ModelExportDialog::onBitsChanged);
     connect(format_, &QComboBox::currentIndexChanged, this, &ModelExportDialog::validate);
+    connect(weightRanges_, &QComboBox::currentIndexChanged, this, &ModelExportDialog::validate);
+    connect(iterations_, &QSpinBox::valueChanged, this, &ModelExportDialog::validate);
+    connect(clips_, &QSpinBox::valueChanged, this, &ModelExportDialog::validate);
     setSettings({});
 }
 
@@ -121,6 +151,7 @@ ModelExportSettings ModelExportDialog::settings() const {
     s.activationBits = bits_->value();
     s.calibrationClips = clips_->value();
     s.weightCalibration = weightRanges_->currentData().toString();
+    s.roundingIterations = iterations_->value();
     s.activationCalibration = activationRanges_->currentData().toString();
     s.evaluate = evaluate_->isChecked();
     s.onnx = format_->currentData().toBool();
@@ -132,6 +163,7 @@ void ModelExportDialog::setSettings(const ModelExportSettings& s) {
     lastBits_ = s.activationBits == 1 ? 2 : s.activationBits;
     bits_->setValue(lastBits_);
     clips_->setValue(s.calibrationClips);
+    iterations_->setValue(s.roundingIterations);
     auto choose = [](QComboBox* box, const QString& value) {
         const int i = box->findData(value);
         box->setCurrentIndex(i < 0 ? 0 : i);  // an unknown stored name falls back to the default
@@ -158,6 +190,11 @@ QString ModelExportDialog::folderProblem(const QString& folder, bool* replaces) 
     }
     return tr("%1 already holds other files; the export replaces its folder as a whole, so choose a new or empty one.")
         .arg(QDir::toNativeSeparators(folder));
+}
+
+void ModelExportDialog::setEstimator(std::function<double(const ModelExportSettings&)> estimator) {
+    estimator_ = std::move(estimator);
+    validate();
 }
 
 void ModelExportDialog::browse() {
@@ -198,6 +235,17 @@ void ModelExportDialog::validate() {
     }
     activationRanges_->setEnabled(bits_->value() > 0);
     if (bits_->value() == 0) note += QStringLiteral("<br>") + tr("Activations stay in float.").toHtmlEscaped();
+    const QString method = weightRanges_->currentData().toString();
+    iterations_->setEnabled(method == QLatin1String("adaround"));
+    if (method == QLatin1String("adaround") || method == QLatin1String("gptq")) {
+        const double seconds = estimator_ ? estimator_(settings()) : -1.0;
+        const QString name = method == QLatin1String("adaround") ? tr("AdaRound") : tr("GPTQ");
+        note += QStringLiteral("<br>") +
+                (seconds >= 0 ? tr("%1 learns each layer's rounding on the calibration clips: about %2 on this machine.")
+                                    .arg(name, formatDuration(seconds))
+                              : tr("%1 learns each layer's rounding on the calibration clips.").arg(name))
+                    .toHtmlEscaped();
+    }
     note_->setText(note);
     buttons_->button(QDialogButtonBox::Ok)->setEnabled(problem.isEmpty());
 }

@@ -16,10 +16,13 @@ OptionSpec exportOptions() {
     OptionSpec spec;
     spec.values = {"model", "analysis", "allocation", "out", "audio", "activation-bits", "calibration-clips",
                    "threads", "weight-calibration", "weight-granularity", "weight-group-size", "clip-candidates",
-                   "activation-calibration", "activation-percentile", "activation-groups", "outlier-ratio", "format", "max-memory"};
+                   "activation-calibration", "activation-percentile", "activation-groups", "outlier-ratio", "format", "max-memory", "rounding-range", "rounding-iterations", "rounding-rows",
+                   "rounding-mode", "rounding-memory-mb"};
     spec.switches = {"activation-groups-all"};
     spec.choices = {{"format", {"torchscript", "onnx"}},
-                    {"weight-calibration", {"mse", "cosine", "minmax"}},
+                    {"weight-calibration", {"mse", "cosine", "minmax", "adaround", "gptq"}},
+                    {"rounding-range", {"mse", "cosine", "minmax"}},
+                    {"rounding-mode", {"independent", "sequential"}},
                     {"weight-granularity", {"channel", "tensor", "group"}},
                     {"activation-calibration", {"mse", "percentile", "minmax"}}};
     return spec;
@@ -50,7 +53,20 @@ int runExport(const std::vector<std::string>& argv) {
     options.onnx = args.choice("format", "torchscript") == "onnx";
     options.maxMemory = memoryBudget(args);
     WeightCalibrationOptions& w = options.weights;
-    w.method = parseWeightRange(args.choice("weight-calibration", weightRangeName(w.method)));
+    const WeightMethod method = parseWeightCalibration(
+        args.choice("weight-calibration", weightRangeName(w.method)),
+        parseWeightRange(args.choice("rounding-range", "mse")));
+    w.method = method.range;
+    LearnedRoundingOptions& r = options.rounding;
+    r.method = method.rounding;
+    r.adaround.iterations = args.getInt("rounding-iterations", r.adaround.iterations);
+    if (r.adaround.iterations < 0) throw InputError("--rounding-iterations must be 0 or more");
+    r.sampleRows = args.getInt("rounding-rows", r.sampleRows);
+    if (r.sampleRows < 1) throw InputError("--rounding-rows must be 1 or more");
+    r.sequential = args.choice("rounding-mode", r.sequential ? "sequential" : "independent") ==
+                   "sequential";
+    r.sampleMb = args.getDouble("rounding-memory-mb", r.sampleMb);
+    if (!(r.sampleMb > 0)) throw InputError("--rounding-memory-mb must be positive");
     const std::string granularity =
         args.choice("weight-granularity", "channel");
     w.granularity = parseGranularity("per_" + granularity);
@@ -70,7 +86,7 @@ int runExport(const std::vector<std::string>& argv) {
     // Calibration audio: the analysed folder (or --audio), its tune clips when the analysis recorded
     // a split, narrowed to the allocation's speaker or speaker group.
     std::unique_ptr<AudioCorpus> corpus;
-    if (options.activationBits > 0 || w.method == WeightRange::Cosine) {
+    if (options.activationBits > 0 || w.method == WeightRange::Cosine || r.method != WeightRounding::Nearest) {
         const std::string audio = args.get("audio", analysis.audioRoot);
         if (audio.empty()) throw InputError("the analysis names no audio folder: pass --audio DIR");
         corpus = std::make_unique<AudioCorpus>(
@@ -87,6 +103,10 @@ int runExport(const std::vector<std::string>& argv) {
     const ExportSummary s = e.exportQuantizedModel(model, analysis, allocation, corpus.get(), options, out, printer.callback());
     printer.finish();
     for (const SkippedFile& f : s.skipped) std::fprintf(stderr, "skipped %s: %s\n", f.path.c_str(), f.reason.c_str());
+    if (r.method != WeightRounding::Nearest)
+        std::fprintf(stderr, "%s rounding: %d layers in %.1f s (%d passes over the clips), nearest rounding kept on %d\n",
+                     weightRoundingName(r.method).c_str(), s.roundedLayers, s.roundingSeconds, s.roundingPasses,
+                     s.keptNearestLayers);
     int quantized = 0;
     for (const auto& l : s.layers) quantized += l.bits < 32;
     std::fprintf(stderr,

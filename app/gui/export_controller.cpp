@@ -118,11 +118,19 @@ bool ExportController::start(const ExportRequest& request) {
                      "(activation bits off)");
     } else if (request.weightCalibration == QLatin1String("cosine") && request.audioFolder.isEmpty()) {
         problem = tr("the output cosine weight search needs the analysed audio: add its folder, or choose MSE search");
+    } else if ((request.weightCalibration == QLatin1String("adaround") || request.weightCalibration == QLatin1String("gptq")) &&
+               request.audioFolder.isEmpty()) {
+        problem = tr("learned rounding needs the analysed audio: add its folder, or choose MSE search");
+    } else if (request.roundingIterations < 0) {
+        problem = tr("AdaRound needs 0 or more iterations");
     }
     ExportOptions options;  // granularity, candidates, percentile, groups: core's defaults
     if (problem.isEmpty()) {
         try {  // the names come from the dialog or stored settings
-            options.weights.method = parseWeightRange(request.weightCalibration.toStdString());
+            const WeightMethod weights = parseWeightCalibration(request.weightCalibration.toStdString());
+            options.weights.method = weights.range;
+            options.rounding.method = weights.rounding;
+            options.rounding.adaround.iterations = request.roundingIterations;
             options.activations.method = parseActivationRange(request.activationCalibration.toStdString());
         } catch (const Error& e) {
             problem = QString::fromStdString(e.what());
@@ -138,6 +146,7 @@ bool ExportController::start(const ExportRequest& request) {
     running_ = true;
     clock_.start();
     phase_ = 0;
+    lastFraction_ = 0.0;
     ticker_.start();
 
     const std::shared_ptr<const SpeechModel> model = request.model;
@@ -252,10 +261,11 @@ void ExportController::poll() {
         detail = shared_->detail;
         phase = shared_->phase;
     }
-    if (phase != phase_) {  // a new phase: its own estimate
+    if (phase != phase_ || fraction < lastFraction_ - 0.01) {  // a new phase: its own estimate
         phase_ = phase;
         clock_.restart();
     }
+    lastFraction_ = fraction;
     const double elapsed = clock_.elapsed() / 1000.0;
     const double left = fraction > 0.02 ? elapsed * (1.0 - fraction) / fraction : -1.0;
     emit progress(fraction, detail, left);

@@ -5,7 +5,9 @@
 // The worker writes its progress into a shared slot that a timer here reads, so progress (with an
 // estimate of the time left) reaches the window without the job ever touching this object; cancel()
 // sets the flag that the job's threads check as they go (every layer of a forward pass, every
-// candidate of a search, every file written: core/base/cancel.h), and core leaves no folder behind.
+// candidate of a search, every file written: core/base/cancel.h), and core leaves no folder behind. The time left
+// is estimated per phase: a phase ends when the fraction done falls back (calibration passes, learned
+// rounding, evaluation each count from 0).
 #pragma once
 
 #include <QElapsedTimer>
@@ -35,8 +37,9 @@ struct ExportRequest {
     int activationBits = 8;    // 0: weights only
     int calibrationClips = 8;  // per speaker
     int threads = 0;           // 0: every core
-    QString weightCalibration = QStringLiteral("mse");      // core's names: mse, cosine, minmax
+    QString weightCalibration = QStringLiteral("mse");      // core's names: mse, cosine, minmax, adaround, gptq
     bool onnx = false;                                      // also model.onnx (ExportOptions::onnx)
+    int roundingIterations = 100;                           // AdaRound: per layer (core's default)
     QString activationCalibration = QStringLiteral("mse");  // mse, percentile, minmax
     bool evaluate = true;  // then evaluate it against the float model on the test clips of the analysis's
                            // split, or (no split) on the clips the calibration did not read
@@ -90,6 +93,7 @@ private:
     std::shared_ptr<Shared> shared_;
     QElapsedTimer clock_;  // since the current phase began
     int phase_ = 0;
+    double lastFraction_ = 0.0;
     QTimer ticker_;
     bool running_ = false;
 };

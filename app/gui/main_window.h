@@ -61,6 +61,7 @@ public:
     // cannot start; the outcome arrives later on the status line (errors also as a dialog).
     bool exportModelTo(const ModelExportSettings& settings, QString* error = nullptr);
     void exportModelInteractive();  // asks for the folder and options, then exports
+    double roundingSeconds(const ModelExportSettings& settings) const;  // learned rounding's estimate; < 0: unknown
     void cancelExport();
     void selectLayer(int layer);        // in network order; selects it in every view
     void showFigure(const QString& figureId);  // brings the figure's tab to the front

@@ -7,12 +7,16 @@
 #include <QPushButton>
 #include <QStatusBar>
 #include <QUrl>
+#include <algorithm>
 
 #include "app/gui/analysis_controller.h"
 #include "app/gui/budget_controller.h"
 #include "app/gui/export_controller.h"
 #include "app/gui/main_window.h"
 #include "app/gui/studio_state.h"
+#include "core/base/errors.h"
+#include "core/quantize/range_methods.h"
+#include "core/quantize/rounding_estimate.h"
 #include "widgets/job_progress.h"
 #include "widgets/plot_style.h"
 
@@ -96,6 +100,29 @@ QString MainWindow::calibrationSummary() const {
                   : tr("speaker %1 of %2, the allocation's speaker").arg(who, name);
 }
 
+double MainWindow::roundingSeconds(const ModelExportSettings& settings) const {
+    const Analysis* analysis = state_->analysis().get();
+    if (!state_->model() || !analysis || !budget_->ready()) return -1.0;
+    LearnedRoundingOptions o;
+    try {
+        o.method = parseWeightCalibration(settings.weightCalibration.toStdString()).rounding;
+    } catch (const Error&) {
+        return -1.0;
+    }
+    o.adaround.iterations = settings.roundingIterations;
+    std::vector<int> bits;
+    for (const LayerBits& l : budget_->allocation().layers) bits.push_back(l.bits);
+    // One pass over the calibration clips: the analysis' time for its clips, scaled to their number.
+    int analysed = 0, calibration = 0;
+    for (const SpeakerSummary& sp : analysis->speakers) {
+        if (budget_->allocation().speaker != kAllSpeakers && sp.name != budget_->allocation().speaker) continue;
+        analysed += sp.clips;
+        calibration += std::min(sp.clips, settings.calibrationClips);
+    }
+    const double pass = analysed > 0 ? analysis->elapsedSeconds * double(calibration) / double(analysed) : 0.0;
+    return estimateRoundingSeconds(state_->model()->info().layers, bits, o, std::max(1, calibration), 0, pass);
+}
+
 bool MainWindow::exportModelTo(const ModelExportSettings& settings, QString* error) {
     QString problem;
     if (analysis_->isRunning()) {
@@ -123,6 +150,7 @@ bool MainWindow::exportModelTo(const ModelExportSettings& settings, QString* err
     request.calibrationClips = settings.calibrationClips;
     request.weightCalibration = settings.weightCalibration;
     request.onnx = settings.onnx;
+    request.roundingIterations = settings.roundingIterations;
     request.activationCalibration = settings.activationCalibration;
     request.evaluate = settings.evaluate;
     request.maxMemory = maxMemory_;
@@ -146,6 +174,7 @@ void MainWindow::exportModelInteractive() {
 
     ModelExportDialog dialog(allocationSummary(), calibrationSummary(), this);
     dialog.setSettings(s);
+    dialog.setEstimator([this](const ModelExportSettings& settings) { return roundingSeconds(settings); });
     if (dialog.exec() != QDialog::Accepted) return;
     s = dialog.settings();
     bool replaces = false;

@@ -17,6 +17,7 @@
 #include "core/base/number_text.h"
 #include "core/base/version.h"
 #include "core/export/packed_weights.h"
+#include "core/quantize/learned_rounding.h"
 #include "core/quantize/quantizer.h"
 
 namespace qs {
@@ -91,7 +92,11 @@ nlohmann::json encodingsJson(const std::vector<LayerEncoding>& layers, const All
         params[e.name + ".weight"] = scales;
         nlohmann::json layer = {{"bits", e.bits}, {"scheme", "symmetric"}, {"granularity", granularityName(e.granularity)},
                                 {"weight_calibration", weightRangeName(e.weightMethod)},
+                                {"weight_rounding", weightRoundingName(e.rounding)},
                                 {"clip_factors", e.clipFactors}, {"weight_mse", e.weightMse}};
+        if (e.rounding != WeightRounding::Nearest)
+            layer["rounding"] = {{"output_error", e.outputError}, {"nearest_output_error", e.nearestOutputError},
+                                 {"rows", e.roundingRows}, {"kept_nearest", e.keptNearest}, {"seconds", e.roundingSeconds}};
         if (e.granularity == Granularity::PerGroup) layer["group_size"] = e.groupSize;
         if (e.outputCosine >= -1.0) layer["output_cosine"] = e.outputCosine;
         if (e.input.on) {
@@ -103,7 +108,8 @@ nlohmann::json encodingsJson(const std::vector<LayerEncoding>& layers, const All
     return {{"version", "0.6.1"},
             {"quantizer", {{"tool", "quantscope"}, {"tool_version", versionText()},
                            {"weights", "symmetric " + granularityName(o.weights.granularity) + " " +
-                                           weightRangeName(o.weights.method)},
+                                           weightRangeName(o.weights.method) + ", " +
+                                           weightRoundingName(o.rounding.method) + " rounding"},
                            {"activations", activationQuantizerName(o)},
                            {"metric", metricName(a.metric)}, {"order", orderName(a.order)}, {"speaker", a.speaker}}},
             {"param_encodings", params},
@@ -136,6 +142,10 @@ ReportRow reportRow(const Analysis& analysis, const Allocation& a, const ExportS
         {"weight_granularity", granularityName(w.granularity)},
         {"weight_group_size", w.granularity == Granularity::PerGroup ? std::to_string(w.groupSize) : ""},
         {"clip_candidates", w.method == WeightRange::MinMax ? "" : std::to_string(w.candidates)},
+        {"weight_rounding", weightRoundingName(o.rounding.method)},
+        {"rounding_mode", o.rounding.method == WeightRounding::Nearest ? "" : o.rounding.sequential ? "sequential" : "independent"},
+        {"rounding_iterations", o.rounding.method == WeightRounding::AdaRound ? std::to_string(o.rounding.adaround.iterations) : ""},
+        {"rounding_seconds", o.rounding.method == WeightRounding::Nearest ? "" : std::to_string(s.roundingSeconds)},
         {"activation_calibration", o.activationBits > 0 ? activationRangeName(o.activations.method) : "none"},
         {"activation_percentile",
          o.activationBits > 0 && o.activations.method == ActivationRange::Percentile ? numberText(o.activations.percentile) : ""},
@@ -216,10 +226,12 @@ ExportSummary exportQuantizedModel(const SpeechModel& model, const Analysis& ana
     }
 
     const bool cosine = options.weights.method == WeightRange::Cosine;
+    const bool learned = options.rounding.method != WeightRounding::Nearest;
     std::vector<const Clip*> clips;
-    if (options.activationBits > 0 || cosine) {
+    if (options.activationBits > 0 || cosine || learned) {
         if (!corpus) throw InputError(options.activationBits > 0 ? "activation calibration needs audio"
-                                                                  : "the cosine weight calibration needs audio");
+                                      : cosine ? "the cosine weight calibration needs audio"
+                                               : weightRoundingName(options.rounding.method) + " rounding needs calibration audio");
         clips = pickCalibrationClips(*corpus, options.calibrationClips);
         for (const Clip* c : clips) summary.calibrationFiles.push_back(calibrationFileKey(c->path));
         std::sort(summary.calibrationFiles.begin(), summary.calibrationFiles.end());
@@ -257,6 +269,19 @@ ExportSummary exportQuantizedModel(const SpeechModel& model, const Analysis& ana
         calibrateWeights(model, quantizedBits, corpus, clips, wo, progress, &weightClips,
                          summary.skipped.empty() ? &summary.skipped : nullptr);  // the same clips: listed once
     summary.calibrationClips = std::max(summary.calibrationClips, weightClips);
+    if (learned) {  // on the grids just chosen; sequential mode runs the model with its activation quantizers
+        std::vector<ActivationQuant> inputs;
+        for (const LayerEncoding& e : summary.layers)
+            if (e.input.on) inputs.push_back(e.input.quant());
+        const LearnedRoundingSummary r = learnRounding(model, weights, *corpus, clips, inputs, wo, options.rounding, progress,
+                                                       options.threads);
+        summary.calibrationClips = std::max(summary.calibrationClips, r.clipsUsed);
+        if (summary.skipped.empty()) summary.skipped = r.skipped;
+        summary.roundingSeconds = r.seconds;
+        summary.roundedLayers = r.layers;
+        summary.keptNearestLayers = r.keptNearest;
+        summary.roundingPasses = r.passes;
+    }
     summary.calibrationSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - calStart).count();
 
     // The codes into tensors and files: one long step on a worker, checking for cancel requests
@@ -286,6 +311,12 @@ ExportSummary exportQuantizedModel(const SpeechModel& model, const Analysis& ana
                 e.clipFactors = w.clipFactors;
                 e.weightMse = w.mse;
                 e.outputCosine = w.outputCosine;
+                e.rounding = w.rounding;
+                e.outputError = w.outputError;
+                e.nearestOutputError = w.nearestOutputError;
+                e.roundingRows = w.roundingRows;
+                e.keptNearest = w.keptNearest;
+                e.roundingSeconds = w.roundingSeconds;
                 onnxLayers.push_back({e.name, p.name, e.bits, e.granularity, e.groupSize, p.shape, e.weightScales,
                                       e.input.on ? &e.input : nullptr});
                 WeightEntry entry{e.name, p.shape, {}, std::move(w.codes)};

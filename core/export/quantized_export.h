@@ -5,7 +5,8 @@
 // a cancel request stops it within a second, also while it writes (core/base/cancel.h).
 //
 // Weights: symmetric, per output channel by default (per tensor and per group too), clipping range by
-// minmax, mse or output-cosine search (core/quantize/weight_calibration.h). Activations on each quantized
+// minmax, mse or output-cosine search (core/quantize/weight_calibration.h), then rounded to the nearest
+// grid point or, learned on the calibration clips, by AdaRound or GPTQ (core/quantize/learned_rounding.h). Activations on each quantized
 // layer's input: asymmetric, range by minmax, percentile or mse search on the calibration clips, per
 // tensor or, for layers whose input channels carry structured outliers, per embedding group
 // (core/quantize/activation_calibration.h).
@@ -21,6 +22,7 @@
 #include "core/base/progress.h"
 #include "core/export/onnx_export.h"
 #include "core/model/speech_model.h"
+#include "core/quantize/learned_rounding_options.h"
 #include "core/quantize/weight_calibration.h"
 
 namespace qs {
@@ -32,6 +34,7 @@ struct ExportOptions {
     bool onnx = false;          // also model.onnx and model.encodings (core/export/onnx_export.h)
     std::int64_t maxMemory = 0; // bytes for the whole process (0: the default, core/base/system_memory.h)
     WeightCalibrationOptions weights;  // method, granularity, clip candidates (its threads: ignored)
+    LearnedRoundingOptions rounding;   // nearest by default; adaround, gptq learn it on the calibration clips
     ActivationCalibrationOptions activations = defaultActivationCalibration();  // bits, threads: ignored
 
     // The export's activation default: the mse range search (never a larger estimated error than
@@ -54,6 +57,11 @@ struct LayerEncoding {
     std::vector<float> clipFactors;    // per scale: scale = factor × max|w| / qmax
     double weightMse = 0;              // mean squared weight error
     double outputCosine = -2;          // cosine calibration: float vs quantized layer output
+    WeightRounding rounding = WeightRounding::Nearest;  // learned rounding: as used on this layer
+    double outputError = -1, nearestOutputError = -1;  // learned rounding: relative layer output errors
+    std::int64_t roundingRows = 0;
+    bool keptNearest = false;          // learned rounding did worse here: nearest codes stand
+    double roundingSeconds = 0;
     ActivationEncoding input;          // input.on: the layer's input is fake-quantized
 };
 
@@ -70,6 +78,8 @@ struct ExportSummary {
                                                 // encodings.json lists them, evaluation leaves them out
     double calibrationSeconds = 0, exportSeconds = 0;
     OnnxSummary onnx;                   // written only with ExportOptions::onnx
+    double roundingSeconds = 0;         // learned rounding (part of the calibration)
+    int roundedLayers = 0, keptNearestLayers = 0, roundingPasses = 0;
 };
 
 // The calibration clips: from every speaker of corpus, perSpeaker clips spread evenly over its clips
@@ -80,7 +90,8 @@ std::vector<const Clip*> pickCalibrationClips(const AudioCorpus& corpus, int per
 
 // Calibrates the weights and the activation ranges of each quantized layer's input on the clips,
 // then writes the folder. corpus may be null when options.activationBits is 0 and the weight
-// calibration needs no audio (minmax, mse). Throws InputError / ModelError / Cancelled.
+// calibration needs no audio (minmax, mse with nearest rounding). Throws InputError / ModelError /
+// Cancelled.
 ExportSummary exportQuantizedModel(const SpeechModel& model, const Analysis& analysis, const Allocation& allocation,
                                    const AudioCorpus* corpus, const ExportOptions& options, const std::string& outDir,
                                    const ProgressFn& progress = {});

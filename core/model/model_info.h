@@ -21,6 +21,13 @@ struct LayerInfo {
     std::int64_t params = 0;           // weight element count
     std::vector<std::int64_t> shape;   // weight shape, output channels first
     std::int64_t outChannels() const { return shape.empty() ? 0 : shape[0]; }
+
+    // Convolutions: how the kernel slides over the input, one entry per spatial dimension, as the
+    // graph's constants say (padding 'same' resolved: padEnd may then exceed padBegin by one).
+    // geometryKnown is false when they are not constants (the layer then keeps nearest rounding).
+    std::vector<std::int64_t> stride, padBegin, padEnd, dilation;
+    std::int64_t groups = 1;
+    bool geometryKnown = false;
 };
 
 struct ModelInfo {

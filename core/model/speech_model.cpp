@@ -74,6 +74,9 @@ public:
     void observeInput(int layer, const float* data, std::size_t outer, std::size_t channels, std::size_t inner) override {
         target_.observeInput(order_[std::size_t(layer)], data, outer, channels, inner);
     }
+    void observeInputTensor(int layer, const float* data, const std::vector<std::int64_t>& shape, int axis) override {
+        target_.observeInputTensor(order_[std::size_t(layer)], data, shape, axis);
+    }
 
 private:
     LayerSink& target_;

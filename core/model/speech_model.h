@@ -27,6 +27,18 @@ public:
     virtual bool wantsInputs() const { return false; }
     virtual void observeInput(int /*layer*/, const float* /*data*/, std::size_t /*outer*/,
                               std::size_t /*channels*/, std::size_t /*inner*/) {}
+
+    // The same input with its whole shape (a convolution's [batch, channels, spatial...], a linear
+    // layer's [..., features]) and its channel axis (1, or -1 for linear layers), for sinks that need
+    // the spatial layout. The default hands it to observeInput as [outer][channels][inner].
+    virtual void observeInputTensor(int layer, const float* data, const std::vector<std::int64_t>& shape, int axis) {
+        const std::size_t dims = shape.size(), ax = std::size_t(axis < 0 ? axis + int(dims) : axis);
+        if (ax >= dims) return;
+        std::size_t outer = 1, inner = 1;
+        for (std::size_t i = 0; i < ax; ++i) outer *= std::size_t(shape[i]);
+        for (std::size_t i = ax + 1; i < dims; ++i) inner *= std::size_t(shape[i]);
+        observeInput(layer, data, outer, std::size_t(shape[ax]), inner);
+    }
 };
 
 // A replacement weight for one layer during a forward pass: `values` has the layer's weight shape,

@@ -77,10 +77,10 @@ std::string channelMismatch(const std::string& layer, int64_t scales, int64_t ch
 // channel along `axis` made non-negative), else unchanged.
 at::Tensor act(const at::Tensor& x, int64_t layer, int64_t axis) {
     LayerSink* sink = tlSink;
-    if (sink && sink->wantsInputs() && x.defined() && x.dim() > 0)
-        deliverBlock(x, layer, axis, [sink](int l, const float* d, std::size_t o, std::size_t c, std::size_t i) {
-            sink->observeInput(l, d, o, c, i);
-        });
+    if (sink && sink->wantsInputs() && x.defined() && x.dim() > 0) {
+        const at::Tensor c = x.scalar_type() == at::kFloat ? x.contiguous() : x.to(at::kFloat).contiguous();
+        sink->observeInputTensor(int(layer), c.data_ptr<float>(), c.sizes().vec(), int(axis));
+    }
     const std::vector<ActQuant>* table = tlActs;
     if (!table || std::size_t(layer) >= table->size() || !(*table)[std::size_t(layer)].on) return x;
     const ActQuant& q = (*table)[std::size_t(layer)];
@@ -168,7 +168,10 @@ public:
             } else if (w.dim() != 2) {
                 continue;
             }
-            sites.push_back({n, layerIndex(path, kind, w), linear ? -1 : 1});
+            const int layer = layerIndex(path, kind, w);
+            if (linear) layers[std::size_t(layer)].geometryKnown = true;
+            else if (layers[std::size_t(layer)].stride.empty()) readGeometry(n, w, layers[std::size_t(layer)]);
+            sites.push_back({n, layer, linear ? -1 : 1});
         }
     }
 
@@ -177,6 +180,54 @@ public:
     std::vector<at::Tensor> weights;
 
 private:
+    // Stride, padding, dilation and groups of a convolution node whose arguments are constants:
+    // aten::_convolution(x, w, b, stride, padding, dilation, transposed, output_padding, groups, ...)
+    // or aten::conv1d/conv2d(x, w, b, stride, padding (a list, or "same"/"valid"), dilation, groups).
+    static void readGeometry(Node* n, const at::Tensor& w, LayerInfo& info) {
+        const std::size_t spatial = std::size_t(w.dim() - 2);
+        const bool full = n->kind() == c10::aten::_convolution;
+        const std::size_t groupsAt = full ? 8 : 6;
+        if (n->inputs().size() <= groupsAt) return;
+        auto list = [&](std::size_t i, std::vector<std::int64_t>& out) {
+            Value* value = n->input(i);
+            out.clear();
+            if (auto v = torch::jit::toIValue(value); v && v->isIntList()) {
+                out = v->toIntVector();
+            } else if (value->node()->kind() == c10::prim::ListConstruct) {  // traced: a list of constants
+                for (Value* item : value->node()->inputs()) {
+                    auto v = torch::jit::toIValue(item);
+                    if (!v || !v->isInt()) return false;
+                    out.push_back(v->toInt());
+                }
+            } else {
+                return false;
+            }
+            if (out.size() == 1 && spatial > 1) out.assign(spatial, out[0]);
+            return out.size() == spatial;
+        };
+        auto groups = torch::jit::toIValue(n->input(groupsAt));
+        if (!groups || !groups->isInt() || !list(3, info.stride) || !list(5, info.dilation)) return;
+        info.groups = groups->toInt();
+        auto padding = torch::jit::toIValue(n->input(4));
+        if (padding && padding->isString()) {  // conv1d/conv2d(..., str padding, ...)
+            info.padBegin.assign(spatial, 0);
+            info.padEnd.assign(spatial, 0);
+            if (padding->toStringRef() == "same")
+                for (std::size_t d = 0; d < spatial; ++d) {
+                    const std::int64_t total = info.dilation[d] * (w.size(int64_t(d) + 2) - 1);
+                    info.padBegin[d] = total / 2;
+                    info.padEnd[d] = total - total / 2;
+                }
+            else if (padding->toStringRef() != "valid")
+                return;
+        } else if (list(4, info.padBegin)) {
+            info.padEnd = info.padBegin;
+        } else {
+            return;
+        }
+        info.geometryKnown = info.groups >= 1;
+    }
+
     int layerIndex(const std::string& path, const std::string& kind, const at::Tensor& w) {
         auto it = index_.find(path);
         if (it != index_.end()) return it->second;

@@ -21,6 +21,35 @@ WeightRange parseWeightRange(const std::string& name) {
     throw InputError("unknown weight calibration '" + name + "' (minmax, mse or cosine)");
 }
 
+std::string weightRoundingName(WeightRounding method) {
+    switch (method) {
+    case WeightRounding::Nearest: return "nearest";
+    case WeightRounding::AdaRound: return "adaround";
+    case WeightRounding::Gptq: return "gptq";
+    }
+    return "nearest";
+}
+
+WeightRounding parseWeightRounding(const std::string& name) {
+    if (name == "nearest") return WeightRounding::Nearest;
+    if (name == "adaround") return WeightRounding::AdaRound;
+    if (name == "gptq") return WeightRounding::Gptq;
+    throw InputError("unknown weight rounding '" + name + "' (nearest, adaround or gptq)");
+}
+
+std::vector<std::string> weightCalibrationNames() { return {"minmax", "mse", "cosine", "adaround", "gptq"}; }
+
+WeightMethod parseWeightCalibration(const std::string& name, WeightRange learnedRange) {
+    if (name == "adaround") return {learnedRange, WeightRounding::AdaRound};
+    if (name == "gptq") return {learnedRange, WeightRounding::Gptq};
+    if (name == "minmax" || name == "mse" || name == "cosine") return {parseWeightRange(name), WeightRounding::Nearest};
+    throw InputError("unknown weight calibration '" + name + "' (minmax, mse, cosine, adaround or gptq)");
+}
+
+std::string weightCalibrationName(const WeightMethod& method) {
+    return method.rounding == WeightRounding::Nearest ? weightRangeName(method.range) : weightRoundingName(method.rounding);
+}
+
 std::string activationRangeName(ActivationRange method) {
     switch (method) {
     case ActivationRange::MinMax: return "minmax";

@@ -55,6 +55,18 @@ double squaredError(const float* w, std::size_t n, float scale, IntRange r) {
     return sum;
 }
 
+// The candidate factor with the least squared error for one group; ties keep the larger.
+float mseFactor(const float* w, std::size_t n, float maximum, int bits, IntRange r, const std::vector<double>& candidates) {
+    double best = INFINITY;
+    float factor = 1.0f;
+    for (auto it = candidates.rbegin(); it != candidates.rend(); ++it) {  // descending: ties keep the larger
+        throwIfCancelled();
+        const double e = squaredError(w, n, clippedScale(maximum, *it, bits), r);
+        if (e < best) best = e, factor = float(*it);
+    }
+    return factor;
+}
+
 // The encoding for given per-group factors: scales, codes and the resulting error.
 WeightEncoding encode(const std::vector<float>& w, const std::vector<std::int64_t>& shape, int bits,
                       const WeightCalibrationOptions& o, const std::vector<Span>& spans,
@@ -139,15 +151,15 @@ WeightEncoding calibrateWeight(const std::vector<float>& w, const std::vector<st
 
     const std::vector<double> candidates = clipCandidates(o);
     std::vector<float> factors(spans.size(), 1.0f);
-    for (std::size_t g = 0; g < spans.size(); ++g) {
-        double best = INFINITY;
-        for (auto it = candidates.rbegin(); it != candidates.rend(); ++it) {  // descending: ties keep the larger
-            throwIfCancelled();
-            const double e = squaredError(w.data() + spans[g].begin, spans[g].size, clippedScale(maxima[g], *it, bits), r);
-            if (e < best) best = e, factors[g] = float(*it);
-        }
-    }
+    for (std::size_t g = 0; g < spans.size(); ++g) factors[g] = mseFactor(w.data() + spans[g].begin, spans[g].size, maxima[g], bits, r, candidates);
     return encode(w, shape, bits, o, spans, maxima, std::move(factors), WeightRange::Mse);
+}
+
+float searchGroupScale(const float* w, std::size_t n, int bits, const WeightCalibrationOptions& o, float* factor) {
+    const float m = absMax(w, n);
+    const float f = o.method == WeightRange::MinMax ? 1.0f : mseFactor(w, n, m, bits, signedRange(bits), clipCandidates(o));
+    if (factor) *factor = f;
+    return clippedScale(m, f, bits);
 }
 
 std::vector<WeightEncoding> calibrateWeights(const SpeechModel& model, const std::vector<int>& bits,

@@ -49,6 +49,14 @@ struct WeightEncoding {
     double mse = 0.0;                          // mean squared weight error
     double outputCosine = -2.0;                // cosine: float vs quantized layer output on the samples
     int sampleRows = 0;                        // cosine: rows / output positions it was measured on
+    // Learned rounding (core/quantize/learned_rounding.h): what rounded the codes, and the layer's
+    // output error ‖X(W − Ŵ)ᵀ‖² / ‖XWᵀ‖² on the sampled input rows with these codes and with nearest
+    // rounding (-1 when not measured).
+    WeightRounding rounding = WeightRounding::Nearest;
+    double outputError = -1.0, nearestOutputError = -1.0;
+    std::int64_t roundingRows = 0;             // input rows (output positions) it was learned on
+    bool keptNearest = false;                  // learned rounding was worse there, so nearest stands
+    double roundingSeconds = 0.0;
 };
 
 // The clip factors a search tries, ascending, 1.0 included. Throws InputError on bad options.
@@ -57,6 +65,11 @@ std::vector<double> clipCandidates(const WeightCalibrationOptions& options);
 // Scale of a symmetric quantizer for a group whose largest magnitude is absMax, clipped at factor:
 // float(absMax × factor / qmax), or 1 for an all-zero group (its codes are all 0).
 float clippedScale(float absMax, double factor, int bits);
+
+// The scale one scale group of n weights gets from the range search (minmax, or mse; cosine,
+// which needs layer outputs, searches as mse here), with its clip factor in *factor when given.
+float searchGroupScale(const float* w, std::size_t n, int bits, const WeightCalibrationOptions& options,
+                       float* factor = nullptr);
 
 // Calibrates one weight (row-major, output channel first) with minmax or mse; cosine needs layer
 // inputs, so here it is treated as mse. bits in 2..16. Throws InputError on a bad shape or options.
