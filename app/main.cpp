@@ -157,8 +157,10 @@ void scheduleScreenshot(qs::gui::MainWindow* window, const QString& path, const 
             if (!ok) std::fprintf(stderr, "quantscope: %s\n", qPrintable(error));
             const QString ext = figureOptions.format == qs::gui::FigureExportOptions::Format::Pdf ? "pdf" : "png";
             if (ok)
-                for (qs::gui::FigureView* f : window->figures())
-                    std::printf("%s\n", qPrintable(QDir(figuresDir).absoluteFilePath(f->figureId() + "." + ext)));
+                for (qs::gui::FigureView* f : window->figures()) {  // the ones written (not an empty comparison)
+                    const QString file = QDir(figuresDir).absoluteFilePath(f->figureId() + "." + ext);
+                    if (QFileInfo::exists(file)) std::printf("%s\n", qPrintable(file));
+                }
         }
         if (!path.isEmpty()) {
             ok = grabWithDialogs(window).save(path) && ok;

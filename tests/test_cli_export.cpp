@@ -131,7 +131,7 @@ void TestCliExport::errors_data() {
     QTest::addColumn<QStringList>("options");
     QTest::addColumn<QString>("message");
     QTest::newRow("unknown method") << QStringList{"--weight-calibration", "maxx"}
-                                    << "--weight-calibration must be one of minmax, mse, cosine, not 'maxx'";
+                                    << "--weight-calibration must be one of mse, cosine, minmax, adaround, gptq, not 'maxx'";
     QTest::newRow("unknown granularity") << QStringList{"--weight-granularity", "row"}
                                          << "--weight-granularity must be one of channel, tensor, group, not 'row'";
     QTest::newRow("group size") << QStringList{"--weight-group-size", "0"} << "--weight-group-size must be 1 or more";

@@ -118,6 +118,7 @@ private Q_SLOTS:
         // An allocation of two made-up layers stands for one made from another model.
         const QString other = path("other.json");
         qs::Allocation foreign;
+        foreign.targetMb = 1.0;
         foreign.layers = {{"a.fc", 10, 1.0, 8, true}, {"b.fc", 10, 1.0, 8, true}};
         qs::saveAllocation(other.toStdString(), foreign);
         args.replaceInStrings("ANALYSIS", analysis_).replaceInStrings("OTHER", other);

@@ -136,6 +136,7 @@ void TestCliWriteFailures::exportPastFileSizeLimit() {
 
 // A failed export into a folder that holds an earlier export leaves that export as it was.
 void TestCliWriteFailures::exportKeepsEarlierExport() {
+    QDir().mkpath(path("kept"));  // export writes into an existing folder (checked before any work)
     const QString out = path("kept/q");
     const qs::test::CliRun ok = qs::test::runProgram(QS_CLI, exportArgs(out));
     QVERIFY2(ok.exitCode == 0, qPrintable(ok.err));

@@ -62,14 +62,18 @@ private slots:
         QCOMPARE(window_->state()->analysis()->speakers.at(0).clips, int(std::ceil(20.0 / window - 1e-9)));
         QVERIFY2(window_->statusBar()->currentMessage().endsWith("; " + text), qPrintable(window_->statusBar()->currentMessage()));
 
-        // The export calibrates (and evaluates) within the same limit.
+        // The export calibrates within the same limit. The one recording is also its calibration audio, so
+        // the studio does not evaluate on it (quality is never measured on calibration clips; evaluation
+        // under a limit: test_cli_memory).
         QSignalSpy exported(window_->exporter(), &ExportController::finished);
         QString error;
         QVERIFY2(window_->exportModelTo({dir_.filePath(QStringLiteral("export")), 8, 2}, &error), qPrintable(error));
         QTRY_COMPARE_WITH_TIMEOUT(exported.count(), 1, 120000);
         const ExportResult r = exported.at(0).at(0).value<ExportResult>();
-        QVERIFY2(r.evaluated, qPrintable(r.evaluationProblem));
-        QCOMPARE(r.evaluatedClips, window_->state()->analysis()->speakers.at(0).clips);
+        QVERIFY(r.calibrationClips > 0);
+        QVERIFY(!r.evaluated);
+        QVERIFY2(r.evaluationProblem.contains(QStringLiteral("every clip was used for calibration")),
+                 qPrintable(r.evaluationProblem));
     }
 
     void aLimitTooSmallIsOneMessage() {

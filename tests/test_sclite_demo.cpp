@@ -42,7 +42,9 @@ private Q_SLOTS:
         cli("allocate", {"--analysis", analysis, "--target-mb", QString::number(floatMb * 3.2 / 32.0, 'f', 4), "--out", allocation});
         cli("export", {"--model", kDemo + "/model.pt", "--analysis", analysis, "--allocation", allocation,
                        "--calibration-clips", "2", "--out", quantized});
-        cli("evaluate", {"--model", kDemo + "/model.pt", "--quantized", quantized, "--audio", kDemo + "/audio", "--trn", trn,
+        // The model file, not the folder: scoring is compared on every clip, the calibration clips included
+        // (given the folder, evaluate leaves them out).
+        cli("evaluate", {"--model", kDemo + "/model.pt", "--quantized", quantized + "/model.pt", "--audio", kDemo + "/audio", "--trn", trn,
                          "--out", evaluation});
         if (QTest::currentTestFailed()) return;
 
