@@ -185,8 +185,20 @@ int runScoring(const std::vector<std::string>& argv) {
                  modelPath.c_str(), o.rules.size(), distance, o.randomDraws, o.targetsMb.size(), o.targetsMb.size() == 1 ? "" : "s",
                  profiles.size(), profiles.size() == 1 ? "" : "s", splitSummary(split).c_str());
 
+    // The printer's line, with the phase at work (distance passes cost one forward pass per layer
+    // per clip) and an estimate of the time left from the share done so far.
     ProgressPrinter printer("scoring", "steps");
-    const ScoringResult r = e.compareScoring(model, corpus, split, profiles, o, printer.callback());
+    const ProgressFn print = printer.callback();
+    const auto t0 = std::chrono::steady_clock::now();
+    auto progress = [&](const Progress& p) {
+        const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        const double f = p.fraction();
+        Progress line;
+        line.message = numberText(100.0 * f, "%.0f") + "% " + p.message + ", " + numberText(elapsed, "%.0f") + " s elapsed" +
+                       (f > 0.02 ? ", about " + numberText(elapsed * (1 - f) / f, "%.0f") + " s left" : std::string());
+        return print(line);
+    };
+    const ScoringResult r = e.compareScoring(model, corpus, split, profiles, o, progress);
     printer.finish();
     saveScoring(out, r);
 

@@ -39,6 +39,8 @@ class ModelPanel;
 class OutlierView;
 class PersonalizationController;
 class PersonalizationView;
+class ScoringController;
+class ScoringView;
 class RecentFiles;
 class SensitivityView;
 class StudioState;
@@ -83,6 +85,10 @@ public:
     void cancelPersonalization();
     // Shows a comparison's result (e.g. a saved personalization.json) in the Personalization view.
     void showPersonalization(std::shared_ptr<const PersonalizationResult> result);
+    // The scoring comparison (main_window_scoring.cpp): every metric × order and a random baseline at
+    // the budget panel's budget on the checked speakers of the active folder, in the background.
+    bool startScoring(QString* error = nullptr);
+    void cancelScoring();
     // The tune/test split (fraction 0: none) and speaker groups, as the audio panel sets them.
     void setSplit(const SplitSpec& split);
     bool loadSpeakerGroups(const QString& path, QString* error = nullptr);
@@ -107,6 +113,8 @@ public:
     ComparisonView* comparisonView() const { return comparison_; }
     PersonalizationView* personalizationView() const { return personal_; }
     PersonalizationController* personalization() const { return personalization_; }
+    ScoringView* scoringView() const { return scoringView_; }
+    ScoringController* scoring() const { return scoring_; }
 
 signals:
     void idle();  // every background job has finished
@@ -135,6 +143,8 @@ private:
     // main_window_personal.cpp: the split, speaker groups and the personalization matrix
     void connectPersonalization();
     void refreshSplit();  // the audio panel's tune/test counts and summary for the loaded folders
+    // main_window_scoring.cpp: the scoring comparison and applying a rule to the budget panel
+    void connectScoring();
 
     // main_window_actions.cpp: actions, menus, dialogs, window settings
     void createActions();
@@ -181,6 +191,7 @@ private:
     AnalysisController* analysis_ = nullptr;
     ExportController* exporter_ = nullptr;
     PersonalizationController* personalization_ = nullptr;
+    ScoringController* scoring_ = nullptr;
     BudgetController* budget_ = nullptr;
     RecentFiles* recent_ = nullptr;
 
@@ -197,6 +208,7 @@ private:
     OutlierView* outliers_ = nullptr;
     ChannelView* channels_ = nullptr;
     PersonalizationView* personal_ = nullptr;
+    ScoringView* scoringView_ = nullptr;
     JobProgress* job_ = nullptr;
     FigureView* currentFigure_ = nullptr;
 
