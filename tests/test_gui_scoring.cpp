@@ -129,7 +129,11 @@ void TestGuiScoring::viewShowsCoresResult() {
             QVERIFY(values[i] >= lo && values[i] <= hi);
         }
     }
-    QVERIFY(view->recommendationText().contains(QString::fromStdString(b.recommendation.text).toHtmlEscaped()));
+    // The recommendation is core's: the rule it names, and whether it switches.
+    QVERIFY(view->recommendationText().contains(QString::fromStdString(b.rows[std::size_t(b.recommendation.best)].rule.name())));
+    QCOMPARE(view->recommendationText().contains(QStringLiteral("Recommended:")), b.recommendation.switched);
+    if (!b.recommendation.switched && b.recommendation.best > 0)
+        QVERIFY(view->recommendationText().contains(QStringLiteral("intervals overlap")));
     // The figure exports like the others.
     const QString png = dir_.filePath(QStringLiteral("scoring.png"));
     QVERIFY2(window_->exportFigure(QStringLiteral("scoring"), png, {}, &error), qPrintable(error));

@@ -112,7 +112,7 @@ void ScoringBars::setBudget(const ScoringBudget* budget, Measure measure, double
     const double pad = 0.06 * std::max(hi - lo, 1e-9);
     // Rates and KL from 0 so that bar lengths compare; SQNR from just below the lowest value.
     p->xAxis->setRange(measure == Measure::SqnrDb ? lo - 4 * pad : std::min(0.0, lo), hi + pad);
-    p->xAxis->setLabel(tr("%1 · whiskers: %2% paired bootstrap against the default (dashed)")
+    p->xAxis->setLabel(tr("%1\nwhiskers: %2% paired bootstrap against the default (dashed)")
                            .arg(axisTitle(measure))
                            .arg(100.0 * confidence, 0, 'g', 3));
     p->legend->setVisible(true);

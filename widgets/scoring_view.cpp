@@ -90,8 +90,8 @@ ScoringView::ScoringView(QWidget* parent) : QWidget(parent) {
     table_->verticalHeader()->setVisible(false);
     split->addWidget(bars_);
     split->addWidget(table_);
-    split->setStretchFactor(0, 3);
-    split->setStretchFactor(1, 4);
+    split->setStretchFactor(0, 1);
+    split->setStretchFactor(1, 1);
     layout->addWidget(split, 1);
 
     connect(run_, &QPushButton::clicked, this, &ScoringView::runRequested);
@@ -185,10 +185,15 @@ void ScoringView::refresh() {
         return;
     }
     const Recommendation& rec = b->recommendation;
-    recommendation_->setText(QStringLiteral("<b>%1</b> %2")
-                                 .arg(rec.switched ? tr("Recommended: %1.").arg(QString::fromStdString(b->rows[std::size_t(rec.row)].rule.name()))
-                                                   : tr("Keep the default."))
-                                 .arg(QString::fromStdString(rec.text).toHtmlEscaped()));
+    // "keep the default median, descending: the best rule, ..." -> "Keep the default (median,
+    // descending). The best rule, ..."; a switch names the rule in bold the same way.
+    const QString text = QString::fromStdString(rec.text);
+    const int colon = text.indexOf(QStringLiteral(": "));
+    QString rest = colon >= 0 ? text.mid(colon + 2) : text;
+    if (!rest.isEmpty()) rest[0] = rest[0].toUpper();
+    const QString head = rec.switched ? tr("Recommended: %1.").arg(QString::fromStdString(b->rows[std::size_t(rec.row)].rule.name()))
+                                      : tr("Keep the default (%1).").arg(QString::fromStdString(b->rows[0].rule.name()));
+    recommendation_->setText(QStringLiteral("<b>%1</b> %2").arg(head.toHtmlEscaped(), rest.toHtmlEscaped()));
     QStringList headers = {tr("rule"), tr("size MB"), tr("bits"), tr("layers moved")};
     std::vector<Measure> measures;
     for (Measure m : kShown)

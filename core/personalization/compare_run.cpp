@@ -124,7 +124,14 @@ PersonalizationResult runSchemes(const SpeechModel& model, const AudioCorpus& co
     std::size_t tuneClips = 0, testClips = 0;
     for (const Speaker& s : tune.speakers()) tuneClips += s.clips.size();
     for (const Speaker& s : test.speakers()) testClips += s.clips.size();
-    PhaseProgress phases(progress, tuneClips + testClips * (1 + schemeGuess) + tuneClips);
+    // Progress in forward passes: the distance passes cost one per layer (and one float) per
+    // distance clip, so that the bar and its time estimate do not stall there.
+    std::size_t distanceUnits = 0;
+    if (distances)
+        for (const Speaker& s : tune.speakers())
+            distanceUnits += (options.distanceClips > 0 ? std::min<std::size_t>(s.clips.size(), std::size_t(options.distanceClips))
+                                                        : s.clips.size()) * (nLayers + 1);
+    PhaseProgress phases(progress, tuneClips + testClips * (1 + schemeGuess) + distanceUnits);
 
     // 1. Statistics (and distance scores) per speaker and profile, on the tune clips only.
     auto t0 = Clock::now();
@@ -138,7 +145,7 @@ PersonalizationResult runSchemes(const SpeechModel& model, const AudioCorpus& co
         d.clipsPerSpeaker = options.distanceClips;
         d.threads = options.threads;
         d.profiles = profiles;
-        attachDistances(analysis, distanceScores(model, tune, d, phases.phase("distance passes", tuneClips)));
+        attachDistances(analysis, distanceScores(model, tune, d, phases.phase("distance passes", distanceUnits)));
     }
     r.skipped = analysis.skipped;
     r.phaseSeconds.emplace_back("analysis", since(t0));
@@ -198,7 +205,7 @@ PersonalizationResult runSchemes(const SpeechModel& model, const AudioCorpus& co
         for (const Variant& v : variants) sets.insert(v.calibrationSet);
         for (int k : sets) calibrationUnits += setClips[std::size_t(k)].size();
     }
-    phases.setTotal(tuneClips * (distances ? 2 : 1) + calibrationUnits + testClips * (1 + variants.size()));
+    phases.setTotal(tuneClips + distanceUnits + calibrationUnits + testClips * (1 + variants.size()));
     const ProgressFn calProgress = phases.phase("calibrating", calibrationUnits);
     std::map<std::pair<int, std::vector<bool>>, std::vector<ActivationEncoding>> actCache;
     std::map<std::tuple<int, int, int>, std::shared_ptr<std::vector<float>>> weightCache;  // (layer, bits, set)
