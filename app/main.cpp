@@ -5,7 +5,7 @@
 //              [--analysis analysis.json [--allocation allocation.json]]
 //              [--figure-format png|pdf] [--figure-size WxH] [--figure-dpi N] [--max-memory SIZE]
 //              [--test-fraction F | --split FILE] [--speaker-groups FILE] [--compare BITS[,BITS...]]
-//              [--personalization personalization.json]
+//              [--personalization personalization.json] [--scoring all|statistics]
 // --analysis shows saved results without model or audio; with --export-figures it is the headless
 // figure renderer behind `quantscope-cli figures`. --help and --version need no display; without a
 // display (and no QT_QPA_PLATFORM) the studio says so in one line instead of Qt's platform abort.
@@ -40,6 +40,7 @@
 #include "core/base/version.h"
 #include "widgets/personalization_view.h"
 #include "core/base/system_memory.h"
+#include "widgets/scoring_view.h"
 
 namespace {
 
@@ -251,8 +252,13 @@ int main(int argc, char** argv) {
                                      QStringLiteral("Once the model and audio are in, run the personalization matrix at "
                                                     "these budgets (bits per weight)."),
                                      QStringLiteral("BITS"));
+    const QCommandLineOption scoring(QStringLiteral("scoring"),
+                                     QStringLiteral("Once an analysis is in, compare the scoring rules (all, or the statistics "
+                                                    "only) at the budget panel's budget."),
+                                     QStringLiteral("RULES"));
     const QCommandLineOption savedPersonalization(QStringLiteral("personalization"),
                                                   QStringLiteral("Show a saved personalization.json."), QStringLiteral("FILE"));
+    parser.addOption(scoring);
     parser.addOptions({model, audio, analyze, session, screenshot, size, layer, figures, show, distances, delay, exportModel,
                        exportDialog, savedAnalysis, savedAllocation, figureFormat, figureSize, figureDpi, testFraction,
                        splitList, speakerGroups, compare, savedPersonalization, maxMemory});
@@ -383,6 +389,17 @@ int main(int argc, char** argv) {
             QObject::disconnect(*once);
             QString error;
             if (!window.startPersonalization(&error) && !error.isEmpty()) std::fprintf(stderr, "quantscope: %s\n", qPrintable(error));
+        });
+    }
+    if (parser.isSet(scoring)) {
+        window.scoringView()->setDistanceRules(parser.value(scoring) != QLatin1String("statistics"));
+        // Once, when an analysis is in (the rules are compared at its budget).
+        auto once = std::make_shared<QMetaObject::Connection>();
+        *once = QObject::connect(&window, &qs::gui::MainWindow::idle, &window, [&window, once] {
+            if (!window.state()->analysis()) return;
+            QObject::disconnect(*once);
+            QString error;
+            if (!window.startScoring(&error) && !error.isEmpty()) std::fprintf(stderr, "quantscope: %s\n", qPrintable(error));
         });
     }
     if (parser.isSet(model)) window.openModel(parser.value(model));

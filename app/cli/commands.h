@@ -19,6 +19,7 @@ int runFigures(const std::vector<std::string>& args);
 int runFleetReport(const std::vector<std::string>& args);
 int runCompare(const std::vector<std::string>& args);
 int runPersonalize(const std::vector<std::string>& args);
+int runScoring(const std::vector<std::string>& args);
 
 OptionSpec analyzeOptions();
 OptionSpec allocateOptions();
@@ -28,6 +29,7 @@ OptionSpec figuresOptions();
 OptionSpec fleetReportOptions();
 OptionSpec compareOptions();
 OptionSpec personalizeOptions();
+OptionSpec scoringOptions();
 
 // A row of the command table (app/cli/main.cpp). options may be null for a command without a
 // table: completion then offers only file names for it.

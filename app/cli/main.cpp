@@ -63,6 +63,15 @@ const char* kUsage =
     "            [--activation-calibration mse|percentile|minmax] [--activation-percentile P]\n"
     "            [--activation-groups K] [--outlier-ratio R] [--activation-groups-all]\n"
     "            Writes ROOT/<user>/. Exit 3: bad audio, 4: bad model, 5: budget unreachable, 130: cancelled.\n"
+    "  scoring   --model M.pt --audio DIR (--target-bits B[,B...] | --target-mb X[,X...]) --out DIR\n"
+    "            [--metric median|mean|max|abs_max|std|var|kl|l1|l2|cosine|sqnr ...] [--order descending|ascending ...]\n"
+    "            [--random N] [--seed N] [--measure wer|cer|wer_vs_float|cer_vs_float|sqnr_db|kl]\n"
+    "            [--per-profile] [--profile NAME ...] [--test-fraction F | --split split.csv]\n"
+    "            [--speaker-groups FILE [--group-by ATTR]] [--speaker NAME ...] [--max-clips N] [--window-seconds S]\n"
+    "            [--raw-rate HZ] [--raw-channels N] [--min-bits N] [--distance-clips N] [--distance-bits B]\n"
+    "            [--calibration-clips N] [--activation-bits N] [--weight-calibration mse|cosine|minmax]\n"
+    "            [--activation-calibration mse|percentile|minmax] [--bootstrap N] [--confidence C] [--threads N]\n"
+    "            Rules: every --metric x --order (default all); the default median, descending always included.\n"
     "  fleet-report --root DIR --out DIR [--format png|pdf] [--width W] [--height H] [--dpi N] [--no-figure]\n"
     "            or --root DIR --failed-indices (the array indices of the users that did not succeed)\n"
     "\n"
@@ -81,6 +90,7 @@ const Command kCommands[] = {
     {"figures", qs::cli::runFigures, qs::cli::figuresOptions},
     {"compare", qs::cli::runCompare, qs::cli::compareOptions},
     {"personalize", qs::cli::runPersonalize, qs::cli::personalizeOptions},
+    {"scoring", qs::cli::runScoring, qs::cli::scoringOptions},
     {"fleet-report", qs::cli::runFleetReport, qs::cli::fleetReportOptions},
 };
 

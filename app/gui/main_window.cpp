@@ -16,6 +16,7 @@
 #include "app/gui/export_controller.h"
 #include "app/gui/file_loader.h"
 #include "app/gui/personalization_controller.h"
+#include "app/gui/scoring_controller.h"
 #include "app/gui/recent_files.h"
 #include "app/gui/studio_state.h"
 #include "widgets/allocation_view.h"
@@ -33,6 +34,8 @@
 #include "widgets/model_panel.h"
 #include "widgets/outlier_view.h"
 #include "widgets/personalization_view.h"
+#include "widgets/scoring_bars.h"
+#include "widgets/scoring_view.h"
 #include "widgets/plot_style.h"
 #include "widgets/sensitivity_view.h"
 
@@ -52,6 +55,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     analysis_ = new AnalysisController(&pool_, this);
     exporter_ = new ExportController(&pool_, this);
     personalization_ = new PersonalizationController(&pool_, this);
+    scoring_ = new ScoringController(&pool_, this);
     budget_ = new BudgetController(this);
     recent_ = new RecentFiles(this);
 
@@ -69,6 +73,7 @@ MainWindow::~MainWindow() {
     analysis_->cancel();
     exporter_->cancel();
     personalization_->cancel();
+    scoring_->cancel();
     pool_.waitForDone();
 }
 
@@ -104,6 +109,7 @@ void MainWindow::buildLayout() {
     outliers_ = new OutlierView;
     channels_ = new ChannelView;
     personal_ = new PersonalizationView;
+    scoringView_ = new ScoringView;
 
     topTabs_ = new QTabWidget;
     topTabs_->setObjectName(QStringLiteral("topTabs"));
@@ -112,6 +118,7 @@ void MainWindow::buildLayout() {
     topTabs_->addTab(sensitivity_, tr("Sensitivity"));
     topTabs_->addTab(comparison_, tr("Speaker comparison"));
     topTabs_->addTab(personal_, tr("Personalization"));
+    topTabs_->addTab(scoringView_, tr("Scoring"));
     auto* top = new QSplitter(Qt::Horizontal);
     top->setObjectName(QStringLiteral("topSplitter"));
     top->addWidget(topTabs_);
@@ -214,9 +221,11 @@ void MainWindow::connectControllers() {
         cancelAnalysis();
         cancelExport();
         cancelPersonalization();
+        cancelScoring();
     });
     connectExport();
     connectPersonalization();
+    connectScoring();
 
     connect(state_, &StudioState::analysisChanged, this, &MainWindow::onAnalysisChanged);
     connect(state_, &StudioState::selectedLayerChanged, this, &MainWindow::onSelectionChanged);
@@ -249,7 +258,7 @@ void MainWindow::connectControllers() {
 
 QList<FigureView*> MainWindow::figures() const {
     return {allocation_, sensitivity_, comparison_, curve_, histogram_, outliers_, channels_, personal_->heatmap(),
-            personal_->gains()};
+            personal_->gains(), scoringView_->bars()};
 }
 
 FigureView* MainWindow::figure(const QString& figureId) const {
@@ -259,7 +268,8 @@ FigureView* MainWindow::figure(const QString& figureId) const {
 }
 
 bool MainWindow::isBusy() const {
-    return loader_->isBusy() || analysis_->isRunning() || exporter_->isRunning() || personalization_->isRunning();
+    return loader_->isBusy() || analysis_->isRunning() || exporter_->isRunning() || personalization_->isRunning() ||
+           scoring_->isRunning();
 }
 
 // An analysis run: the job indicator, each speaker's status in the audio panel, and each speaker's
@@ -322,6 +332,7 @@ void MainWindow::showFigure(const QString& figureId) {
     for (QTabWidget* tabs : {topTabs_, bottomTabs_})
         if (tabs->indexOf(view) >= 0) tabs->setCurrentWidget(view);
     if (personal_->isAncestorOf(view)) topTabs_->setCurrentWidget(personal_);
+    if (scoringView_->isAncestorOf(view)) topTabs_->setCurrentWidget(scoringView_);
     currentFigure_ = view;
 }
 

@@ -40,6 +40,8 @@ class ModelPanel;
 class OutlierView;
 class PersonalizationController;
 class PersonalizationView;
+class ScoringController;
+class ScoringView;
 class RecentFiles;
 class SensitivityView;
 class StudioState;
@@ -89,6 +91,10 @@ public:
     void cancelPersonalization();
     // Shows a comparison's result (e.g. a saved personalization.json) in the Personalization view.
     void showPersonalization(std::shared_ptr<const PersonalizationResult> result);
+    // The scoring comparison (main_window_scoring.cpp): every metric × order and a random baseline at
+    // the budget panel's budget on the checked speakers of the active folder, in the background.
+    bool startScoring(QString* error = nullptr);
+    void cancelScoring();
     // The tune/test split (fraction 0: none) and speaker groups, as the audio panel sets them.
     void setSplit(const SplitSpec& split);
     bool loadSpeakerGroups(const QString& path, QString* error = nullptr);
@@ -113,6 +119,8 @@ public:
     ComparisonView* comparisonView() const { return comparison_; }
     PersonalizationView* personalizationView() const { return personal_; }
     PersonalizationController* personalization() const { return personalization_; }
+    ScoringView* scoringView() const { return scoringView_; }
+    ScoringController* scoring() const { return scoring_; }
 
 signals:
     void idle();  // every background job has finished
@@ -141,6 +149,8 @@ private:
     // main_window_personal.cpp: the split, speaker groups and the personalization matrix
     void connectPersonalization();
     void refreshSplit();  // the audio panel's tune/test counts and summary for the loaded folders
+    // main_window_scoring.cpp: the scoring comparison and applying a rule to the budget panel
+    void connectScoring();
 
     // main_window_actions.cpp: actions, menus, dialogs, window settings
     void createActions();
@@ -187,6 +197,7 @@ private:
     AnalysisController* analysis_ = nullptr;
     ExportController* exporter_ = nullptr;
     PersonalizationController* personalization_ = nullptr;
+    ScoringController* scoring_ = nullptr;
     BudgetController* budget_ = nullptr;
     RecentFiles* recent_ = nullptr;
 
@@ -203,6 +214,7 @@ private:
     OutlierView* outliers_ = nullptr;
     ChannelView* channels_ = nullptr;
     PersonalizationView* personal_ = nullptr;
+    ScoringView* scoringView_ = nullptr;
     JobProgress* job_ = nullptr;
     FigureView* currentFigure_ = nullptr;
 

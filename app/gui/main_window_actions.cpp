@@ -33,6 +33,7 @@
 #include "widgets/figure_export_dialog.h"
 #include "widgets/icons.h"
 #include "widgets/personalization_view.h"
+#include "widgets/scoring_view.h"
 
 namespace qs::gui {
 
@@ -303,6 +304,7 @@ bool MainWindow::exportAllFigures(const QString& folder, const FigureExportOptio
     for (FigureView* view : figures()) {
         // The personalization figures only once there is a comparison to show.
         if (personal_->isAncestorOf(view) && !personal_->result()) continue;
+        if (scoringView_->isAncestorOf(view) && !scoringView_->result()) continue;
         if (!exportFigure(view->figureId(), QDir(folder).filePath(view->figureId() + QLatin1Char('.') + ext), options, error))
             return false;
         ++exported;

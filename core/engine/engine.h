@@ -21,6 +21,7 @@
 #include "core/export/quantized_export.h"
 #include "core/model/speech_model.h"
 #include "core/personalization/personalization.h"
+#include "core/scoring/scoring.h"
 #include "core/stats/analysis.h"
 #include "core/stats/analyzer.h"
 #include "core/stats/distance_scores.h"
@@ -42,6 +43,8 @@ struct Engine {
     PersonalizationResult (*comparePersonalization)(const SpeechModel&, const AudioCorpus&, const ClipSplit&,
                                                     const std::vector<Profile>&, const CompareOptions&,
                                                     const ProgressFn&) = nullptr;
+    ScoringResult (*compareScoring)(const SpeechModel&, const AudioCorpus&, const ClipSplit&, const std::vector<Profile>&,
+                                    const ScoringOptions&, const ProgressFn&) = nullptr;
 };
 
 // The engine, loaded on first use (thread-safe): libqs_engine.so from the folder of the program's

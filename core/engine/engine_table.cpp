@@ -3,6 +3,7 @@
 #include "core/engine/engine.h"
 
 #include "core/personalization/compare_run.h"
+#include "core/scoring/scoring_run.h"
 
 namespace {
 
@@ -18,6 +19,7 @@ qs::Engine makeTable() {
     e.exportQuantizedModel = qs::exportQuantizedModel;
     e.evaluate = qs::evaluate;
     e.comparePersonalization = qs::comparePersonalization;
+    e.compareScoring = qs::compareScoring;
     return e;
 }
 

@@ -68,9 +68,9 @@ struct Variant {
 
 }  // namespace
 
-PersonalizationResult comparePersonalization(const SpeechModel& model, const AudioCorpus& corpus, const ClipSplit& split,
-                                             const std::vector<Profile>& profiles, const CompareOptions& options,
-                                             const ProgressFn& progress) {
+PersonalizationResult runSchemes(const SpeechModel& model, const AudioCorpus& corpus, const ClipSplit& split,
+                                 const std::vector<Profile>& profiles, const CompareOptions& options, bool distances,
+                                 std::size_t schemeGuess, const SchemeMaker& makeSchemes, const ProgressFn& progress) {
     const auto start = Clock::now();
     const ModelInfo& info = model.info();
     const std::size_t nLayers = info.layers.size();
@@ -124,9 +124,14 @@ PersonalizationResult comparePersonalization(const SpeechModel& model, const Aud
     std::size_t tuneClips = 0, testClips = 0;
     for (const Speaker& s : tune.speakers()) tuneClips += s.clips.size();
     for (const Speaker& s : test.speakers()) testClips += s.clips.size();
-    const bool distances = !isStatistic(options.metric);
-    const std::size_t schemeGuess = options.targetsMb.size() * (options.spreads.size() * (profiles.size() + 1) + 1);
-    PhaseProgress phases(progress, tuneClips + testClips * (1 + schemeGuess) + tuneClips);
+    // Progress in forward passes: the distance passes cost one per layer (and one float) per
+    // distance clip, so that the bar and its time estimate do not stall there.
+    std::size_t distanceUnits = 0;
+    if (distances)
+        for (const Speaker& s : tune.speakers())
+            distanceUnits += (options.distanceClips > 0 ? std::min<std::size_t>(s.clips.size(), std::size_t(options.distanceClips))
+                                                        : s.clips.size()) * (nLayers + 1);
+    PhaseProgress phases(progress, tuneClips + testClips * (1 + schemeGuess) + distanceUnits);
 
     // 1. Statistics (and distance scores) per speaker and profile, on the tune clips only.
     auto t0 = Clock::now();
@@ -140,7 +145,7 @@ PersonalizationResult comparePersonalization(const SpeechModel& model, const Aud
         d.clipsPerSpeaker = options.distanceClips;
         d.threads = options.threads;
         d.profiles = profiles;
-        attachDistances(analysis, distanceScores(model, tune, d, phases.phase("distance passes", tuneClips)));
+        attachDistances(analysis, distanceScores(model, tune, d, phases.phase("distance passes", distanceUnits)));
     }
     r.skipped = analysis.skipped;
     r.phaseSeconds.emplace_back("analysis", since(t0));
@@ -162,7 +167,6 @@ PersonalizationResult comparePersonalization(const SpeechModel& model, const Aud
         for (const Clip* c : setClips[k]) set.clips.push_back(clipKey(corpus.root(), *c));
         r.calibrationSets.push_back(std::move(set));
     }
-    const int allSet = int(profiles.size());
     // Sets with the same clips are one (e.g. a profile that holds every member).
     std::vector<int> canonicalSet(setClips.size());
     for (std::size_t k = 0; k < setClips.size(); ++k) {
@@ -176,7 +180,7 @@ PersonalizationResult comparePersonalization(const SpeechModel& model, const Aud
 
     std::vector<Variant> variants;
     std::map<std::pair<std::vector<int>, int>, int> variantOf;
-    auto addScheme = [&](Scheme s) {
+    auto addVariant = [&](Scheme& s) {
         std::vector<int> q = s.bits;
         for (int& b : q)
             if (b > kMaxQuantizedBits) b = kFloatBits;
@@ -189,63 +193,9 @@ PersonalizationResult comparePersonalization(const SpeechModel& model, const Aud
         s.variant = it->second;
         s.sizeMb = size.sizeMb(s.bits);
         s.averageBits = size.averageBits(s.bits);
-        r.schemes.push_back(std::move(s));
-        return int(r.schemes.size()) - 1;
     };
-    std::map<std::pair<std::string, int>, BudgetCurve> curves;  // (profile or all, spread)
-    auto bitsFor = [&](const std::string& who, int spread, double target) {
-        auto it = curves.find({who, spread});
-        if (it == curves.end()) {
-            AllocationSettings s;
-            s.order = options.order;
-            s.minBits = options.minBits;
-            s.spread = spread;
-            it = curves.emplace(std::make_pair(who, spread),
-                                BudgetCurve::build(size, layerScores(analysis, options.metric, who), s)).first;
-        }
-        return it->second.lookup(target);
-    };
-    for (double target : options.targetsMb) {
-        int uniform = -1;
-        if (options.uniform) {
-            Scheme u;
-            u.kind = "uniform";
-            u.targetMb = target;
-            u.uniformBits = closestUniformBits(size, target, options.minBits);
-            u.bits = uniformBits(nLayers, u.uniformBits);
-            u.calibrationSet = allSet;
-            uniform = addScheme(u);
-        }
-        for (int spread : options.spreads) {
-            PersonalizationMatrix m;
-            m.targetMb = target;
-            m.spread = spread;
-            std::int64_t layerParams = 0;
-            for (std::size_t l = 0; l < nLayers; ++l) layerParams += size.layerParams(l);
-            m.targetBits = kFloatBits - (double(size.floatBits()) - target * kBitsPerMb) / double(layerParams);
-            Scheme all;
-            all.kind = "all";
-            all.profile = kAllSpeakers;
-            all.targetMb = target;
-            all.spread = spread;
-            all.bits = bitsFor(kAllSpeakers, spread, target);
-            all.calibrationSet = allSet;
-            for (std::size_t p = 0; p < profiles.size(); ++p) {
-                Scheme own;
-                own.kind = "own";
-                own.profile = profiles[p].name;
-                own.targetMb = target;
-                own.spread = spread;
-                own.bits = bitsFor(profiles[p].name, spread, target);
-                own.calibrationSet = int(p);
-                for (std::size_t l = 0; l < nLayers; ++l) own.differingFromAll += own.bits[l] != all.bits[l];
-                m.rows.push_back(addScheme(own));
-            }
-            m.rows.push_back(addScheme(all));
-            if (uniform >= 0) m.rows.push_back(uniform);
-            r.matrices.push_back(std::move(m));
-        }
-    }
+    makeSchemes(analysis, size, r);
+    for (Scheme& s : r.schemes) addVariant(s);
 
     // 3. Calibration, shared: activation ranges once per clip set and layer mask, weights once per
     // layer and width (per clip set too when the method reads audio).
@@ -255,7 +205,7 @@ PersonalizationResult comparePersonalization(const SpeechModel& model, const Aud
         for (const Variant& v : variants) sets.insert(v.calibrationSet);
         for (int k : sets) calibrationUnits += setClips[std::size_t(k)].size();
     }
-    phases.setTotal(tuneClips * (distances ? 2 : 1) + calibrationUnits + testClips * (1 + variants.size()));
+    phases.setTotal(tuneClips + distanceUnits + calibrationUnits + testClips * (1 + variants.size()));
     const ProgressFn calProgress = phases.phase("calibrating", calibrationUnits);
     std::map<std::pair<int, std::vector<bool>>, std::vector<ActivationEncoding>> actCache;
     std::map<std::tuple<int, int, int>, std::shared_ptr<std::vector<float>>> weightCache;  // (layer, bits, set)
@@ -408,7 +358,81 @@ PersonalizationResult comparePersonalization(const SpeechModel& model, const Aud
     });
     r.phaseSeconds.emplace_back("evaluation", since(t0));
 
-    t0 = Clock::now();
+    r.elapsedSeconds = since(start);
+    return r;
+}
+
+PersonalizationResult comparePersonalization(const SpeechModel& model, const AudioCorpus& corpus, const ClipSplit& split,
+                                             const std::vector<Profile>& profiles, const CompareOptions& options,
+                                             const ProgressFn& progress) {
+    const auto start = Clock::now();
+    const std::size_t nLayers = model.info().layers.size();
+    const int allSet = int(profiles.size());
+    const std::size_t schemeGuess = options.targetsMb.size() * (options.spreads.size() * (profiles.size() + 1) + 1);
+    auto make = [&](const Analysis& analysis, const SizeModel& size, PersonalizationResult& r) {
+        auto add = [&](Scheme s) {
+            r.schemes.push_back(std::move(s));
+            return int(r.schemes.size()) - 1;
+        };
+        std::map<std::pair<std::string, int>, BudgetCurve> curves;  // (profile or all, spread)
+        auto bitsFor = [&](const std::string& who, int spread, double target) {
+            auto it = curves.find({who, spread});
+            if (it == curves.end()) {
+                AllocationSettings s;
+                s.order = options.order;
+                s.minBits = options.minBits;
+                s.spread = spread;
+                it = curves.emplace(std::make_pair(who, spread),
+                                    BudgetCurve::build(size, layerScores(analysis, options.metric, who), s)).first;
+            }
+            return it->second.lookup(target);
+        };
+        for (double target : options.targetsMb) {
+            int uniform = -1;
+            if (options.uniform) {
+                Scheme u;
+                u.kind = "uniform";
+                u.targetMb = target;
+                u.uniformBits = closestUniformBits(size, target, options.minBits);
+                u.bits = uniformBits(nLayers, u.uniformBits);
+                u.calibrationSet = allSet;
+                uniform = add(u);
+            }
+            for (int spread : options.spreads) {
+                PersonalizationMatrix m;
+                m.targetMb = target;
+                m.spread = spread;
+                std::int64_t layerParams = 0;
+                for (std::size_t l = 0; l < nLayers; ++l) layerParams += size.layerParams(l);
+                m.targetBits = kFloatBits - (double(size.floatBits()) - target * kBitsPerMb) / double(layerParams);
+                Scheme all;
+                all.kind = "all";
+                all.profile = kAllSpeakers;
+                all.targetMb = target;
+                all.spread = spread;
+                all.bits = bitsFor(kAllSpeakers, spread, target);
+                all.calibrationSet = allSet;
+                for (std::size_t p = 0; p < profiles.size(); ++p) {
+                    Scheme own;
+                    own.kind = "own";
+                    own.profile = profiles[p].name;
+                    own.targetMb = target;
+                    own.spread = spread;
+                    own.bits = bitsFor(profiles[p].name, spread, target);
+                    own.calibrationSet = int(p);
+                    for (std::size_t l = 0; l < nLayers; ++l) own.differingFromAll += own.bits[l] != all.bits[l];
+                    m.rows.push_back(add(own));
+                }
+                m.rows.push_back(add(all));
+                if (uniform >= 0) m.rows.push_back(uniform);
+                r.matrices.push_back(std::move(m));
+            }
+        }
+
+    };
+    PersonalizationResult r = runSchemes(model, corpus, split, profiles, options, !isStatistic(options.metric), schemeGuess,
+                                         make, progress);
+    const auto t0 = Clock::now();
     computeGains(r);
     r.phaseSeconds.emplace_back("bootstrap", since(t0));
     r.elapsedSeconds = since(start);

@@ -3,6 +3,7 @@
 // is described in personalization.h.
 #pragma once
 
+#include <functional>
 #include <vector>
 
 #include "core/audio/audio_corpus.h"
@@ -22,5 +23,16 @@ namespace qs {
 PersonalizationResult comparePersonalization(const SpeechModel& model, const AudioCorpus& corpus, const ClipSplit& split,
                                              const std::vector<Profile>& profiles, const CompareOptions& options,
                                              const ProgressFn& progress = {});
+
+// The machinery under the matrix, for any set of schemes (the scoring comparison uses it too): the
+// tune analysis (with distance scores when `distances`), then makeSchemes fills r.schemes (bits,
+// calibrationSet: a profile's index, or profiles.size() for every profile's tune clips) and any
+// rows of its own; then shared calibration, the float outputs of every test clip once, and every
+// distinct scheme (same bits and calibration clips) on every test clip into r.variants.
+// schemeGuess sizes the progress bar until the schemes are known.
+using SchemeMaker = std::function<void(const Analysis& tuneAnalysis, const SizeModel& size, PersonalizationResult& r)>;
+PersonalizationResult runSchemes(const SpeechModel& model, const AudioCorpus& corpus, const ClipSplit& split,
+                                 const std::vector<Profile>& profiles, const CompareOptions& options, bool distances,
+                                 std::size_t schemeGuess, const SchemeMaker& makeSchemes, const ProgressFn& progress = {});
 
 }  // namespace qs

@@ -12,6 +12,7 @@ namespace qs {
 std::string Scheme::label() const {
     if (kind == "own") return "own (" + profile + ")";
     if (kind == "all") return "all profiles";
+    if (kind == "rule" || kind == "random") return kind + " (" + profile + ")";  // the scoring comparison's
     return "uniform " + std::to_string(uniformBits) + "-bit";
 }
 

@@ -1,0 +1,115 @@
+// MainWindow: the scoring comparison (its view and controller) and applying a rule to the budget
+// panel. Coordination only: core computes.
+#include <QRegularExpression>
+#include <QStatusBar>
+#include <QTabWidget>
+#include <algorithm>
+
+#include "app/gui/analysis_controller.h"
+#include "app/gui/budget_controller.h"
+#include "app/gui/export_controller.h"
+#include "app/gui/main_window.h"
+#include "app/gui/personalization_controller.h"
+#include "app/gui/scoring_controller.h"
+#include "app/gui/studio_state.h"
+#include "widgets/audio_panel.h"
+#include "widgets/budget_panel.h"
+#include "widgets/job_progress.h"
+#include "widgets/plot_style.h"
+#include "widgets/scoring_view.h"
+
+namespace qs::gui {
+
+void MainWindow::connectScoring() {
+    connect(scoringView_, &ScoringView::runRequested, this, [this] {
+        QString error;
+        if (!startScoring(&error) && !error.isEmpty()) showError(error);
+    });
+    connect(scoringView_, &ScoringView::cancelRequested, this, &MainWindow::cancelScoring);
+    connect(scoringView_, &ScoringView::applyRequested, this, [this](const QString& metric, const QString& order) {
+        if (!isStatistic(parseMetric(metric.toStdString())) && !(state_->analysis() && state_->analysis()->hasDistances())) {
+            showError(tr("The %1 score needs the analysis's distance passes: analyse with distance scores, then apply it.")
+                          .arg(BudgetPanel::metricLabel(metric)));
+            return;
+        }
+        budgetPanel_->setMetric(metric);
+        budgetPanel_->setOrder(order);
+        onBudgetSettingsEdited();
+        statusBar()->showMessage(tr("Budget panel: %1, %2").arg(BudgetPanel::metricLabel(metric), order), 10000);
+    });
+    connect(scoring_, &ScoringController::started, this, [this](const QString& what) {
+        scoringView_->setRunning(true);
+        job_->start(what);
+        statusBar()->showMessage(what + QStringLiteral("…"));
+        updateActions();
+    });
+    connect(scoring_, &ScoringController::progress, job_, &JobProgress::setProgress);
+    connect(scoring_, &ScoringController::finished, this, [this](std::shared_ptr<const ScoringResult> result) {
+        job_->finish();
+        scoringView_->setRunning(false);
+        scoringView_->setResult(result);
+        statusBar()->showMessage(tr("Scoring comparison done in %1: %2")
+                                     .arg(formatSeconds(result->elapsedSeconds),
+                                          scoringView_->recommendationText().remove(QRegularExpression("<[^>]*>"))),
+                                 20000);
+        updateActions();
+        checkIdle();
+    });
+    connect(scoring_, &ScoringController::cancelled, this, [this] {
+        job_->finish();
+        scoringView_->setRunning(false);
+        statusBar()->showMessage(tr("Scoring comparison cancelled; the previous results are unchanged."));
+        updateActions();
+        checkIdle();
+    });
+    connect(scoring_, &ScoringController::failed, this, [this](const QString& message) {
+        job_->finish();
+        scoringView_->setRunning(false);
+        showError(tr("Scoring comparison failed: %1").arg(message));
+        updateActions();
+        checkIdle();
+    });
+    auto note = [this] {
+        scoringView_->setNote(budget_->target() > 0
+                                  ? tr("At the budget panel's budget, %1 MB; tune and test clips as in the audio panel (no split: "
+                                       "half of each speaker's files for test); every checked speaker pooled.")
+                                        .arg(budget_->target(), 0, 'f', 4)
+                                  : tr("Analyse the audio first: the rules are compared at the budget panel's budget."));
+    };
+    connect(budgetPanel_, &BudgetPanel::targetChanged, this, note);
+    connect(state_, &StudioState::analysisChanged, this, note);
+    note();
+}
+
+bool MainWindow::startScoring(QString* error) {
+    auto fail = [&](const QString& message) {
+        if (error) *error = tr("Scoring comparison failed: %1").arg(message);
+        return false;
+    };
+    if (analysis_->isRunning() || exporter_->isRunning() || personalization_->isRunning())
+        return fail(tr("wait for the analysis, export or personalization comparison to finish (or cancel it)"));
+    ScoringRequest request;
+    request.model = state_->model();
+    request.audioFolder = audioPanel_->activeFolder();
+    if (const AudioFolder* folder = state_->audioFolder(request.audioFolder)) request.corpus = folder->corpus;
+    for (const QString& s : audioPanel_->checkedSpeakers()) request.speakers.push_back(s.toStdString());
+    request.split = state_->split();
+    request.targetMb = budget_->target();
+    request.options.rules = scoringView_->rules();
+    request.options.randomDraws = scoringView_->randomDraws();
+    request.options.run.minBits = budgetPanel_->minBits();
+    if (!scoring_->start(request)) {  // it has said why (failed)
+        if (error) error->clear();
+        return false;
+    }
+    topTabs_->setCurrentWidget(scoringView_);
+    return true;
+}
+
+void MainWindow::cancelScoring() {
+    if (!scoring_->isRunning()) return;
+    scoring_->cancel();
+    statusBar()->showMessage(tr("Cancelling the scoring comparison after the clips in progress…"));
+}
+
+}  // namespace qs::gui

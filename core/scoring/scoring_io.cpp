@@ -1,0 +1,117 @@
+// scoring.json and scoring.csv.
+#include "core/scoring/scoring_io.h"
+
+#include <cmath>
+#include <filesystem>
+
+#include "core/base/errors.h"
+#include "core/base/json_io.h"
+#include "core/base/number_text.h"
+#include "core/personalization/personalization_io.h"
+
+namespace qs {
+namespace {
+
+using nlohmann::json;
+
+json number(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
+std::string csvNumber(double v) { return std::isfinite(v) ? numberText(v, "%.10g") : std::string(); }
+std::string csvField(const std::string& s) {
+    if (s.find_first_of(",\"\n") == std::string::npos) return s;
+    std::string out = "\"";
+    for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return out + "\"";
+}
+
+}  // namespace
+
+json toJson(const ScoringResult& r) {
+    json j;
+    j["format"] = "quantscope-scoring";
+    j["version"] = 1;
+    json rules = json::array();
+    for (const ScoringRule& rule : r.options.rules) rules.push_back({{"metric", metricName(rule.metric)}, {"order", orderName(rule.order)}});
+    j["rules"] = rules;
+    j["default_rule"] = defaultRule().name();
+    j["random_draws"] = r.options.randomDraws;
+    j["random_seed"] = r.options.randomSeed;
+    j["bootstrap"] = {{"resamples", r.options.run.bootstrap.resamples}, {"confidence", r.options.run.bootstrap.confidence},
+                      {"seed", r.options.run.bootstrap.seed}};
+    j["elapsed_seconds"] = r.elapsedSeconds;
+    json profiles = json::array();
+    for (const ProfileScoring& p : r.profiles) {
+        json jp;
+        jp["profile"] = p.profile;
+        jp["test_clips"] = p.run.testClips.size();
+        if (!p.run.profiles.empty()) jp["float_wer"] = number(measureValue(Measure::Wer, p.run.profiles[0].floatQuality));
+        json budgets = json::array();
+        for (const ScoringBudget& b : p.budgets) {
+            json jb;
+            jb["target_mb"] = b.targetMb;
+            jb["target_bits"] = b.targetBits;
+            const Recommendation& rec = b.recommendation;
+            jb["recommendation"] = {{"measure", measureName(rec.measure)}, {"row", rec.row}, {"best", rec.best},
+                                    {"switched", rec.switched}, {"rule", b.rows.empty() ? "" : b.rows[std::size_t(rec.row)].rule.name()},
+                                    {"text", rec.text}};
+            json rows = json::array();
+            for (const RuleRow& row : b.rows) {
+                json jr;
+                jr["label"] = row.label();
+                jr["kind"] = row.kind;
+                jr["metric"] = metricName(row.rule.metric);
+                jr["order"] = orderName(row.rule.order);
+                if (row.kind == "random") jr["draw"] = row.draw;
+                jr["scheme"] = row.scheme;
+                jr["size_mb"] = row.sizeMb;
+                jr["average_bits"] = row.averageBits;
+                jr["differing_layers"] = row.differingFromDefault;
+                jr["bits"] = p.run.schemes[std::size_t(row.scheme)].bits;
+                json measures = json::object();
+                for (const RuleMeasure& m : row.measures)
+                    measures[measureName(m.measure)] = {{"value", number(m.value)}, {"difference", number(m.versusDefault.difference)},
+                                                        {"low", number(m.versusDefault.low)}, {"high", number(m.versusDefault.high)},
+                                                        {"identical", m.identical}, {"verdict", m.identical ? "identical" : m.versusDefault.verdict()}};
+                jr["measures"] = measures;
+                rows.push_back(jr);
+            }
+            jb["rows"] = rows;
+            budgets.push_back(jb);
+        }
+        jp["budgets"] = budgets;
+        jp["run"] = toJson(p.run);
+        profiles.push_back(jp);
+    }
+    j["profiles"] = profiles;
+    return j;
+}
+
+std::string scoringCsv(const ScoringResult& r) {
+    std::string out = "profile,target_mb,target_bits,row,kind,metric,order,draw,size_mb,average_bits,differing_layers,"
+                      "measure,value,difference,low,high,identical,verdict,recommended\n";
+    for (const ProfileScoring& p : r.profiles)
+        for (const ScoringBudget& b : p.budgets)
+            for (std::size_t i = 0; i < b.rows.size(); ++i) {
+                const RuleRow& row = b.rows[i];
+                for (const RuleMeasure& m : row.measures) {
+                    out += csvField(p.profile) + "," + csvNumber(b.targetMb) + "," + csvNumber(b.targetBits) + "," +
+                           csvField(row.label()) + "," + row.kind + "," + metricName(row.rule.metric) + "," +
+                           orderName(row.rule.order) + "," + std::to_string(row.draw) + "," + csvNumber(row.sizeMb) + "," +
+                           csvNumber(row.averageBits) + "," + std::to_string(row.differingFromDefault) + "," +
+                           measureName(m.measure) + "," + csvNumber(m.value) + "," + csvNumber(m.versusDefault.difference) +
+                           "," + csvNumber(m.versusDefault.low) + "," + csvNumber(m.versusDefault.high) + "," +
+                           (m.identical ? "1" : "0") + "," + csvField(m.identical ? "identical" : m.versusDefault.verdict()) +
+                           "," + (int(i) == b.recommendation.row && m.measure == b.recommendation.measure ? "1" : "0") + "\n";
+                }
+            }
+    return out;
+}
+
+void saveScoring(const std::string& dir, const ScoringResult& r) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) throw InputError("cannot create " + dir + ": " + ec.message());
+    writeJsonAtomic(dir + "/scoring.json", toJson(r));
+    writeFileAtomic(dir + "/scoring.csv", scoringCsv(r));
+}
+
+}  // namespace qs
