@@ -111,7 +111,7 @@ OptionSpec scoringOptions() {
     spec.values = {"model", "audio", "out", "target-bits", "target-mb", "random", "seed", "measure", "test-fraction",
                    "split", "speaker-groups", "group-by", "min-bits", "distance-clips", "distance-bits",
                    "calibration-clips", "activation-bits", "weight-calibration", "activation-calibration", "bootstrap",
-                   "confidence", "threads", "max-clips", "window-seconds", "raw-rate", "raw-channels"};
+                   "confidence", "threads", "max-clips", "window-seconds", "raw-rate", "raw-channels", "max-memory"};
     spec.repeatable = {"metric", "order", "profile", "speaker"};
     spec.switches = {"per-profile"};
     spec.choices = {{"metric", metricNames()},
@@ -168,7 +168,8 @@ int runScoring(const std::vector<std::string>& argv) {
     const Engine& e = engine();
     const std::shared_ptr<const SpeechModel> loaded = e.loadModel(modelPath);
     const SpeechModel& model = *loaded;
-    const AudioCorpus corpus = scanCorpus(args, audioDir, model.info(), args.getInt("max-clips", 0));
+    const AudioCorpus corpus = scanCorpus(args, audioDir, model.info(), args.getInt("max-clips", 0), workerMemory(model.info()),
+                                          memoryBudget(args), "scoring");
     SplitSpec spec = splitSpec(args);
     if (!spec.active()) spec = SplitSpec::fraction(0.5);  // rules are compared on clips calibration never saw
     const ClipSplit split = ClipSplit::make(corpus, spec);

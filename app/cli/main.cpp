@@ -71,6 +71,7 @@ const char* kUsage =
     "            [--raw-rate HZ] [--raw-channels N] [--min-bits N] [--distance-clips N] [--distance-bits B]\n"
     "            [--calibration-clips N] [--activation-bits N] [--weight-calibration mse|cosine|minmax]\n"
     "            [--activation-calibration mse|percentile|minmax] [--bootstrap N] [--confidence C] [--threads N]\n"
+    "            [--max-memory SIZE]\n"
     "            Rules: every --metric x --order (default all); the default median, descending always included.\n"
     "  fleet-report --root DIR --out DIR [--format png|pdf] [--width W] [--height H] [--dpi N] [--no-figure]\n"
     "            or --root DIR --failed-indices (the array indices of the users that did not succeed)\n"
