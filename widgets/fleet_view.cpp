@@ -49,12 +49,10 @@ void FleetView::setRows(const std::vector<FleetRow>& rows) {
                                                 .arg(rows_.size() == 1 ? tr("user") : tr("users"))
                                                 .arg(ok)
                                                 .arg(failed);
-    // The title is part of the plot, so exported files say what they show.
-    auto* title = new QCPTextElement(p, tr("Fleet: each measure over the users that succeeded (%1)").arg(summary),
-                                     QFont(font().family(), 11, QFont::Bold));
-    p->plotLayout()->addElement(0, 0, title);
+    // Exports carry the figure's title and this caption (FigureView::exportFigure).
+    caption_ = tr("each measure over the users that succeeded (%1)").arg(summary);
     auto* panels = new QCPLayoutGrid;
-    p->plotLayout()->addElement(1, 0, panels);
+    p->plotLayout()->addElement(0, 0, panels);
     for (std::size_t m = 0; m < measures.size(); ++m) {
         auto* rect = new QCPAxisRect(p);
         panels->addElement(0, int(m), rect);

@@ -16,9 +16,12 @@ class FleetView : public FigureView {
 public:
     explicit FleetView(QWidget* parent = nullptr);
     void setRows(const std::vector<FleetRow>& rows);
+    // What an exported figure shows, under its title: the measures and how many users succeeded.
+    QString exportCaption() const override { return caption_; }
 
 private:
     std::vector<FleetRow> rows_;
+    QString caption_;
 };
 
 }  // namespace qs::gui
