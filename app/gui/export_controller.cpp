@@ -4,8 +4,6 @@
 
 #include <QDirIterator>
 #include <QFileInfo>
-#include <atomic>
-#include <mutex>
 #include <optional>
 #include <set>
 
@@ -22,15 +20,6 @@
 #include "core/export/quantized_export.h"
 
 namespace qs::gui {
-
-// What the worker and the GUI thread share: the cancel flag and the latest progress report.
-struct ExportController::Shared {
-    std::atomic<bool> stop{false};
-    std::mutex mutex;
-    double fraction = 0.0;
-    QString detail;
-    int phase = 0;  // 0: export, 1: evaluation; the time-left estimate restarts with each
-};
 
 namespace {
 
@@ -93,8 +82,7 @@ void evaluateExport(const SpeechModel& model, const AudioCorpus& corpus, const S
 }  // namespace
 
 ExportController::ExportController(QThreadPool* pool, QObject* parent) : QObject(parent), pool_(pool) {
-    ticker_.setInterval(250);
-    connect(&ticker_, &QTimer::timeout, this, &ExportController::poll);
+    connect(&progress_, &JobProgress::progress, this, &ExportController::progress);
 }
 
 ExportController::~ExportController() { cancel(); }
@@ -141,13 +129,8 @@ bool ExportController::start(const ExportRequest& request) {
         return false;
     }
 
-    auto shared = std::make_shared<Shared>();
-    shared_ = shared;
+    const std::shared_ptr<ProgressSlot> slot = progress_.start();
     running_ = true;
-    clock_.start();
-    phase_ = 0;
-    lastFraction_ = 0.0;
-    ticker_.start();
 
     const std::shared_ptr<const SpeechModel> model = request.model;
     const std::shared_ptr<const Analysis> analysis = request.analysis;
@@ -162,20 +145,14 @@ bool ExportController::start(const ExportRequest& request) {
     const std::int64_t maxMemory = request.maxMemory;
 
     const bool evaluateAfter = request.evaluate;
-    auto work = [shared, model, analysis, loaded, allocation, folder, outDir, given = options, maxMemory, evaluateAfter]() {
+    auto work = [slot, model, analysis, loaded, allocation, folder, outDir, given = options, maxMemory, evaluateAfter]() {
         QElapsedTimer clock;
         clock.start();
         // Every layer of every forward pass, every search candidate and every file written checks it.
-        CancelScope cancelScope(&shared->stop);
+        CancelScope cancelScope(&slot->stop);
         ExportOptions options = given;
         options.maxMemory = resolveMemoryBudget(maxMemory);
-        auto progress = [shared](const Progress& p) {
-            if (shared->stop.load()) return false;
-            std::lock_guard<std::mutex> lock(shared->mutex);
-            shared->fraction = p.fraction();
-            shared->detail = QString::fromStdString(p.message);
-            return true;
-        };
+        const ProgressFn progress = ProgressSlot::callback(slot);
         // Calibration sees the tune clips of the analysis's split; the evaluation afterwards its test
         // clips, or (no split) the clips the calibration did not read.
         const std::unique_ptr<AudioCorpus> audio = allocationAudio(*model, folder, loaded, *analysis, allocation.speaker, options.maxMemory);
@@ -185,7 +162,7 @@ bool ExportController::start(const ExportRequest& request) {
             split = ClipSplit::fromRecord(*audio, analysis->split);
             corpus = std::make_unique<AudioCorpus>(split->tuneCorpus(*audio));
         }
-        if (shared->stop.load()) throw Cancelled();
+        if (slot->stop.load()) throw Cancelled();
         const ExportSummary s =
             engine().exportQuantizedModel(*model, *analysis, allocation, corpus.get(), options, outDir, progress);
         ExportResult r;
@@ -197,12 +174,7 @@ bool ExportController::start(const ExportRequest& request) {
         r.sizeModelMb = s.sizeModelMb;
         r.packedMb = s.packedMb;
         if (evaluateAfter && audio) {
-            {
-                std::lock_guard<std::mutex> lock(shared->mutex);
-                shared->phase = 1;
-                shared->fraction = 0.0;
-                shared->detail = QStringLiteral("evaluating");
-            }
+            slot->beginPhase(QStringLiteral("evaluating"));
             // The export is complete: stopping or failing here leaves it as it is, without the measures.
             auto evaluationProgress = [&progress](const Progress& p) {
                 Progress named = p;
@@ -232,7 +204,7 @@ bool ExportController::start(const ExportRequest& request) {
         return r;
     };
     runInBackground<ExportResult>(pool_, this, std::move(work), [this](const JobOutcome<ExportResult>& out) {
-        ticker_.stop();
+        progress_.finish();
         running_ = false;
         if (out.value) {
             emit finished(*out.value);
@@ -247,28 +219,7 @@ bool ExportController::start(const ExportRequest& request) {
 }
 
 void ExportController::cancel() {
-    if (running_ && shared_) shared_->stop.store(true);
-}
-
-void ExportController::poll() {
-    if (!running_ || !shared_) return;
-    double fraction = 0.0;
-    QString detail;
-    int phase = 0;
-    {
-        std::lock_guard<std::mutex> lock(shared_->mutex);
-        fraction = shared_->fraction;
-        detail = shared_->detail;
-        phase = shared_->phase;
-    }
-    if (phase != phase_ || fraction < lastFraction_ - 0.01) {  // a new phase: its own estimate
-        phase_ = phase;
-        clock_.restart();
-    }
-    lastFraction_ = fraction;
-    const double elapsed = clock_.elapsed() / 1000.0;
-    const double left = fraction > 0.02 ? elapsed * (1.0 - fraction) / fraction : -1.0;
-    emit progress(fraction, detail, left);
+    if (running_) progress_.cancel();
 }
 
 }  // namespace qs::gui

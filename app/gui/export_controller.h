@@ -10,14 +10,13 @@
 // rounding, evaluation each count from 0).
 #pragma once
 
-#include <QElapsedTimer>
 #include <QObject>
 #include <QString>
 #include <QStringList>
-#include <QTimer>
 #include <cstdint>
 #include <memory>
 
+#include "app/gui/job_progress.h"
 #include "core/allocation/allocation.h"
 #include "core/stats/analysis.h"
 #include "core/audio/audio_corpus.h"
@@ -86,15 +85,8 @@ signals:
     void cancelled();
 
 private:
-    struct Shared;
-    void poll();
-
     QThreadPool* pool_;
-    std::shared_ptr<Shared> shared_;
-    QElapsedTimer clock_;  // since the current phase began
-    int phase_ = 0;
-    double lastFraction_ = 0.0;
-    QTimer ticker_;
+    JobProgress progress_;
     bool running_ = false;
 };
 

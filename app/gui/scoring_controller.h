@@ -4,12 +4,11 @@
 // callback reads, and the run stops at its next clip with nothing changed.
 #pragma once
 
-#include <QElapsedTimer>
 #include <QObject>
 #include <QString>
-#include <QTimer>
 #include <memory>
 
+#include "app/gui/job_progress.h"
 #include "core/audio/audio_corpus.h"
 #include "core/audio/clip_split.h"
 #include "core/audio/speaker_profiles.h"
@@ -50,13 +49,8 @@ signals:
     void cancelled();
 
 private:
-    struct Shared;
-    void poll();
-
     QThreadPool* pool_;
-    std::shared_ptr<Shared> shared_;
-    QElapsedTimer clock_;
-    QTimer ticker_;
+    JobProgress progress_;
     bool running_ = false;
 };
 
