@@ -29,9 +29,11 @@ if [[ " $stages " == *" sanitize "* ]]; then
   # Only what the unit tests need: no studio, no benchmarks, no e2e tests. Reports abort the test.
   build=${QUANTSCOPE_SANITIZE_BUILD_DIR:-$root/build-sanitize}
   stamp "sanitize: build"
-  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DQUANTSCOPE_SANITIZE=ON \
-    -DQUANTSCOPE_BUILD_GUI=OFF -DQUANTSCOPE_BUILD_BENCH=OFF >/dev/null
-  cmake --build "$build" -j"$jobs"
+  # -O1, as the sanitizers' authors advise: -O3 doubles the build (nlohmann-json under ASan) for no
+  # more findings.
+  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE=-O1 \
+    -DQUANTSCOPE_SANITIZE=ON -DQUANTSCOPE_BUILD_GUI=OFF -DQUANTSCOPE_BUILD_BENCH=OFF >/dev/null
+  cmake --build "$build" -j"$jobs" --target qs_sanitize_tests
   stamp "sanitize: ctest -L sanitize"
   (cd "$build" && ctest --output-on-failure -j"$jobs" -L sanitize)
 fi
