@@ -82,7 +82,7 @@ void evaluateExport(const SpeechModel& model, const AudioCorpus& corpus, const S
 }  // namespace
 
 ExportController::ExportController(QThreadPool* pool, QObject* parent) : QObject(parent), pool_(pool) {
-    connect(&progress_, &JobProgress::progress, this, &ExportController::progress);
+    connect(&progress_, &ProgressTicker::progress, this, &ExportController::progress);
 }
 
 ExportController::~ExportController() { cancel(); }

@@ -16,7 +16,7 @@
 #include <cstdint>
 #include <memory>
 
-#include "app/gui/job_progress.h"
+#include "app/gui/progress_ticker.h"
 #include "core/allocation/allocation.h"
 #include "core/stats/analysis.h"
 #include "core/audio/audio_corpus.h"
@@ -86,7 +86,7 @@ signals:
 
 private:
     QThreadPool* pool_;
-    JobProgress progress_;
+    ProgressTicker progress_;
     bool running_ = false;
 };
 

@@ -11,7 +11,7 @@
 namespace qs::gui {
 
 PersonalizationController::PersonalizationController(QThreadPool* pool, QObject* parent) : QObject(parent), pool_(pool) {
-    connect(&progress_, &JobProgress::progress, this, &PersonalizationController::progress);
+    connect(&progress_, &ProgressTicker::progress, this, &PersonalizationController::progress);
 }
 
 PersonalizationController::~PersonalizationController() { cancel(); }

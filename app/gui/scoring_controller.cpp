@@ -10,7 +10,7 @@
 namespace qs::gui {
 
 ScoringController::ScoringController(QThreadPool* pool, QObject* parent) : QObject(parent), pool_(pool) {
-    connect(&progress_, &JobProgress::progress, this, &ScoringController::progress);
+    connect(&progress_, &ProgressTicker::progress, this, &ScoringController::progress);
 }
 
 ScoringController::~ScoringController() { cancel(); }

@@ -8,7 +8,7 @@
 #include <QString>
 #include <memory>
 
-#include "app/gui/job_progress.h"
+#include "app/gui/progress_ticker.h"
 #include "core/audio/audio_corpus.h"
 #include "core/audio/clip_split.h"
 #include "core/audio/speaker_profiles.h"
@@ -50,7 +50,7 @@ signals:
 
 private:
     QThreadPool* pool_;
-    JobProgress progress_;
+    ProgressTicker progress_;
     bool running_ = false;
 };
 

@@ -40,10 +40,10 @@ private:
     Reading latest_;
 };
 
-class JobProgress : public QObject {
+class ProgressTicker : public QObject {
     Q_OBJECT
 public:
-    explicit JobProgress(QObject* parent = nullptr);
+    explicit ProgressTicker(QObject* parent = nullptr);
 
     // A fresh slot for a job that starts now; the ticks begin.
     std::shared_ptr<ProgressSlot> start();

@@ -1,5 +1,5 @@
 // The progress slot shared with a worker, and the timer that turns it into progress with time left.
-#include "app/gui/job_progress.h"
+#include "app/gui/progress_ticker.h"
 
 namespace qs::gui {
 
@@ -27,12 +27,12 @@ ProgressSlot::Reading ProgressSlot::read() const {
     return latest_;
 }
 
-JobProgress::JobProgress(QObject* parent) : QObject(parent) {
+ProgressTicker::ProgressTicker(QObject* parent) : QObject(parent) {
     ticker_.setInterval(250);
-    connect(&ticker_, &QTimer::timeout, this, &JobProgress::poll);
+    connect(&ticker_, &QTimer::timeout, this, &ProgressTicker::poll);
 }
 
-std::shared_ptr<ProgressSlot> JobProgress::start() {
+std::shared_ptr<ProgressSlot> ProgressTicker::start() {
     slot_ = std::make_shared<ProgressSlot>();
     phase_ = 0;
     lastFraction_ = 0.0;
@@ -41,13 +41,13 @@ std::shared_ptr<ProgressSlot> JobProgress::start() {
     return slot_;
 }
 
-void JobProgress::finish() { ticker_.stop(); }
+void ProgressTicker::finish() { ticker_.stop(); }
 
-void JobProgress::cancel() {
+void ProgressTicker::cancel() {
     if (slot_ && ticker_.isActive()) slot_->stop.store(true);
 }
 
-void JobProgress::poll() {
+void ProgressTicker::poll() {
     if (!slot_) return;
     const ProgressSlot::Reading r = slot_->read();
     if (r.phase != phase_ || r.fraction < lastFraction_ - 0.01) {  // a new phase: its own estimate

@@ -1,22 +1,22 @@
 // labels: gui unit
-// The progress every background job reports through (app/gui/job_progress.h): the worker's reports
+// The progress every background job reports through (app/gui/progress_ticker.h): the worker's reports
 // reach the window as they were made, a cancel turns the worker's next report into "stop", and the
 // time left is estimated per phase (it restarts when a phase begins or the fraction falls back).
 #include <QSignalSpy>
 #include <QTest>
 #include <thread>
 
-#include "app/gui/job_progress.h"
+#include "app/gui/progress_ticker.h"
 
 using namespace qs;
 using namespace qs::gui;
 
-class TestJobProgress : public QObject {
+class TestProgressTicker : public QObject {
     Q_OBJECT
 private slots:
     void reportsReachTheWindow() {
-        JobProgress job;
-        QSignalSpy spy(&job, &JobProgress::progress);
+        ProgressTicker job;
+        QSignalSpy spy(&job, &ProgressTicker::progress);
         const auto slot = job.start();
         const ProgressFn fn = ProgressSlot::callback(slot);
         QVERIFY(fn(Progress{1, 4, 0.0, "clip 1 of 4"}));
@@ -29,7 +29,7 @@ private slots:
     }
 
     void cancelStopsTheWorkerAtItsNextReport() {
-        JobProgress job;
+        ProgressTicker job;
         const auto slot = job.start();
         const ProgressFn fn = ProgressSlot::callback(slot);
         QVERIFY(fn(Progress{1, 10, 0.0, ""}));
@@ -48,8 +48,8 @@ private slots:
     }
 
     void aNewPhaseRestartsTheEstimate() {
-        JobProgress job;
-        QSignalSpy spy(&job, &JobProgress::progress);
+        ProgressTicker job;
+        QSignalSpy spy(&job, &ProgressTicker::progress);
         const auto slot = job.start();
         QVERIFY(slot->report(Progress{9, 10, 0.0, "export"}));
         QTest::qWait(1500);  // the first phase took at least 1.5 s
@@ -69,5 +69,5 @@ private slots:
     }
 };
 
-QTEST_MAIN(TestJobProgress)
-#include "test_gui_job_progress.moc"
+QTEST_MAIN(TestProgressTicker)
+#include "test_gui_progress_ticker.moc"
