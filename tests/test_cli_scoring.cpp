@@ -1,7 +1,7 @@
 // labels: e2e
 // quantscope-cli scoring end to end on a fixture model: the files, every allocation within the
 // budget, the random baseline moving only the extra bits, the default rule's numbers equal to a
-// plain analyze → allocate → export → evaluate run on the same split, per-profile runs, the same
+// plain analyze → allocate → export → evaluate run on the same split (transcripts too), per-profile runs, the same
 // result for any thread count, and one clear line for bad input.
 #include <QtTest>
 
@@ -128,7 +128,8 @@ void TestCliScoring::defaultRuleEqualsExportAndEvaluate() {
     QVERIFY2(cli("allocate", {"--analysis", analysis, "--target-mb", QString::number(target, 'g', 17), "--out", allocation}),
              qPrintable(r.err));
     QVERIFY2(cli("export", {"--model", model_, "--analysis", analysis, "--allocation", allocation, "--out", q}), qPrintable(r.err));
-    QVERIFY2(cli("evaluate", {"--model", model_, "--quantized", q, "--audio", audio_, "--test-fraction", "0.5", "--out", evaluation}),
+    QVERIFY2(cli("evaluate", {"--model", model_, "--quantized", q, "--audio", audio_, "--test-fraction", "0.5", "--out", evaluation,
+                              "--trn", path("p/trn")}),
              qPrintable(r.err));
     const json e = readJson(evaluation);
     QCOMPARE(e["all"]["clips"].get<int>(), 9);
@@ -142,6 +143,21 @@ void TestCliScoring::defaultRuleEqualsExportAndEvaluate() {
              qPrintable(QString("%1 vs %2").arg(sqnr, 0, 'g', 12).arg(e["all"]["sqnr_db"].get<double>(), 0, 'g', 12)));
     QCOMPARE(def["measures"]["wer_vs_float"]["value"].get<double>(), e["all"]["wer_vs_float"].get<double>());
     QCOMPARE(def["measures"]["wer"]["value"].get<double>(), e["all"]["wer_quantized"].get<double>());
+    // The default rule's transcripts are the plain run's, line for line, in the same trn form.
+    const QString mine = path("s/transcripts/every-speaker/");
+    auto text = [](const QString& file) {
+        QFile f(file);
+        return f.open(QIODevice::ReadOnly) ? QString::fromUtf8(f.readAll()) : QStringLiteral("(missing %1)").arg(file);
+    };
+    const QString bitsText = QString::number(b["target_bits"].get<double>(), 'f', 2);
+    QCOMPARE(text(mine + bitsText + "bits-median-descending.trn"), text(path("p/trn/quantized.trn")));
+    QCOMPARE(text(mine + "float.trn"), text(path("p/trn/float.trn")));
+    QCOMPARE(text(mine + "reference.trn"), text(path("p/trn/reference.trn")));
+    QCOMPARE(text(mine + "float.trn").count('\n'), 9);
+    // One file per budget and row (two budgets, seven rows), with the reference and float ones.
+    QCOMPARE(QDir(mine).entryList({"*.trn"}, QDir::Files).size(), 2 * 7 + 2);
+    QVERIFY(QFile::exists(mine + bitsText + "bits-random-3.trn"));
+    QVERIFY(QFile::exists(mine + bitsText + "bits-kl-ascending.trn"));
 }
 
 void TestCliScoring::perProfileAndThreads() {

@@ -202,6 +202,7 @@ int runScoring(const std::vector<std::string>& argv) {
     const ScoringResult r = e.compareScoring(model, corpus, split, profiles, o, progress);
     printer.finish();
     saveScoring(out, r);
+    const std::string transcripts = writeScoringTranscripts(out, r);
 
     for (const ProfileScoring& p : r.profiles)
         for (const ScoringBudget& b : p.budgets) printBudget(p, b, run.bootstrap.confidence);
@@ -213,6 +214,8 @@ int runScoring(const std::vector<std::string>& argv) {
     }
     std::fprintf(stderr, "\nscoring: wrote %s/{scoring.json,scoring.csv} in %.1f s on %d threads (%s)\n", out.c_str(), seconds,
                  r.profiles.empty() ? 0 : r.profiles[0].run.threads, phases.c_str());
+    if (!transcripts.empty())
+        std::fprintf(stderr, "scoring: each rule's transcripts (NIST trn, for sclite) are in %s\n", transcripts.c_str());
     return 0;
 }
 

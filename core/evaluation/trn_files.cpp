@@ -11,10 +11,21 @@
 namespace qs {
 
 std::vector<std::string> trnIds(const Evaluation& e) {
+    std::vector<std::string> speakers, ids;
+    for (const ClipEvaluation& c : e.clips) {
+        speakers.push_back(c.speaker);
+        ids.push_back(c.id);
+    }
+    return trnIds(speakers, ids);
+}
+
+std::vector<std::string> trnIds(const std::vector<std::string>& speakers, const std::vector<std::string>& clipIds) {
     std::vector<std::string> ids;
     std::set<std::string> used;
-    for (const ClipEvaluation& c : e.clips) {
-        std::string id = c.id.rfind(c.speaker, 0) == 0 && !c.speaker.empty() ? c.id : c.speaker + "-" + c.id;
+    for (std::size_t i = 0; i < clipIds.size(); ++i) {
+        const std::string& speaker = speakers.at(i);
+        const std::string& clip = clipIds[i];
+        std::string id = clip.rfind(speaker, 0) == 0 && !speaker.empty() ? clip : speaker + "-" + clip;
         for (char& ch : id)
             if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '(' || ch == ')') ch = '_';
         if (used.count(id)) {

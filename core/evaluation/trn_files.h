@@ -32,6 +32,8 @@ struct TrnFiles {
 
 // The trn id of each clip of evaluation.clips (see above), in the same order.
 std::vector<std::string> trnIds(const Evaluation& evaluation);
+// The same for any list of clips, given each clip's speaker and id (two lists of one length).
+std::vector<std::string> trnIds(const std::vector<std::string>& speakers, const std::vector<std::string>& ids);
 
 // One trn line: "text (id)\n", or "(id)\n" for an empty text; text is normalised for scoring.
 std::string trnLine(const std::string& text, const std::string& id);

@@ -327,6 +327,7 @@ PersonalizationResult runSchemes(const SpeechModel& model, const AudioCorpus& co
 
     // 5. Every distinct scheme on every test clip.
     r.variants.assign(variants.size(), std::vector<ClipMeasures>(kept.size()));
+    if (r.transcripts) r.variantTranscripts.assign(variants.size(), std::vector<std::string>(kept.size()));
     const std::size_t n = kept.size();
     base.total = variants.size() * n;
     runTasks(variants.size() * n, options.threads, [&](int, std::size_t task) {
@@ -343,6 +344,7 @@ PersonalizationResult runSchemes(const SpeechModel& model, const AudioCorpus& co
         m.rows = double(compare.rows());
         if (!r.transcripts) return;
         const std::string text = greedyCtcDecode(q, info.labels);
+        r.variantTranscripts[v][k] = text;
         const ErrorCounts fw = wordErrors(f.transcript, text), fc = charErrors(f.transcript, text);
         m.transcriptClips = 1;
         m.floatWordErrors = double(fw.edits), m.floatWords = double(fw.referenceLength);

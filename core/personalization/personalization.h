@@ -117,6 +117,8 @@ struct PersonalizationResult {
     std::vector<TestClip> testClips;
     std::vector<std::vector<std::size_t>> columnClips;  // per profile, then "all": indices into testClips
     std::vector<std::vector<ClipMeasures>> variants;    // per variant, per test clip
+    std::vector<std::vector<std::string>> variantTranscripts;  // per variant, per test clip (CTC labels
+                                                        // only; not saved in the run's JSON)
     std::vector<PersonalizationMatrix> matrices;
     std::vector<SkippedFile> skipped;
 

@@ -1,12 +1,14 @@
 // scoring.json and scoring.csv.
 #include "core/scoring/scoring_io.h"
 
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 
 #include "core/base/errors.h"
 #include "core/base/json_io.h"
 #include "core/base/number_text.h"
+#include "core/evaluation/trn_files.h"
 #include "core/personalization/personalization_io.h"
 
 namespace qs {
@@ -112,6 +114,63 @@ void saveScoring(const std::string& dir, const ScoringResult& r) {
     if (ec) throw InputError("cannot create " + dir + ": " + ec.message());
     writeJsonAtomic(dir + "/scoring.json", toJson(r));
     writeFileAtomic(dir + "/scoring.csv", scoringCsv(r));
+}
+
+namespace {
+
+// "every speaker" -> "every-speaker", "kl, ascending" -> "kl-ascending": safe in any file system.
+std::string fileSlug(const std::string& s) {
+    std::string out;
+    for (unsigned char c : s) {
+        if (std::isalnum(c) || c == '.' || c == '_') out += char(std::tolower(c));
+        else if (!out.empty() && out.back() != '-') out += '-';
+    }
+    while (!out.empty() && out.back() == '-') out.pop_back();
+    return out.empty() ? "profile" : out;
+}
+
+}  // namespace
+
+std::string writeScoringTranscripts(const std::string& dir, const ScoringResult& r) {
+    const std::filesystem::path root = std::filesystem::path(dir) / "transcripts";
+    bool wrote = false;
+    for (const ProfileScoring& p : r.profiles) {
+        const PersonalizationResult& run = p.run;
+        if (!run.transcripts || run.variantTranscripts.empty()) continue;
+        std::vector<std::string> speakers, clipIds;
+        bool anyReference = false;
+        for (const TestClip& c : run.testClips) {
+            speakers.push_back(c.speaker);
+            clipIds.push_back(c.id);
+            anyReference = anyReference || !c.reference.empty();
+        }
+        const std::vector<std::string> ids = trnIds(speakers, clipIds);
+        // sclite needs every hypothesis in the reference: with references, only the clips that have one.
+        auto trn = [&](auto textOf) {
+            std::string text;
+            for (std::size_t k = 0; k < run.testClips.size(); ++k)
+                if (!anyReference || !run.testClips[k].reference.empty()) text += trnLine(textOf(k), ids[k]);
+            return text;
+        };
+        const std::filesystem::path folder = root / fileSlug(p.profile);
+        std::error_code ec;
+        std::filesystem::create_directories(folder, ec);
+        if (ec) throw InputError("cannot create " + folder.string() + ": " + ec.message());
+        if (anyReference)
+            writeFileAtomic((folder / "reference.trn").string(), trn([&](std::size_t k) { return run.testClips[k].reference; }));
+        writeFileAtomic((folder / "float.trn").string(), trn([&](std::size_t k) { return run.testClips[k].floatTranscript; }));
+        for (const ScoringBudget& b : p.budgets) {
+            for (const RuleRow& row : b.rows) {
+                const int v = run.schemes.at(std::size_t(row.scheme)).variant;
+                const std::vector<std::string>& texts = run.variantTranscripts.at(std::size_t(v));
+                const std::string rule = row.kind == "random" ? "random-" + std::to_string(row.draw) : fileSlug(row.rule.name());
+                const std::string name = numberText(b.targetBits, "%.2f") + "bits-" + rule + ".trn";
+                writeFileAtomic((folder / name).string(), trn([&](std::size_t k) { return texts.at(k); }));
+            }
+        }
+        wrote = true;
+    }
+    return wrote ? root.string() : std::string();
 }
 
 }  // namespace qs

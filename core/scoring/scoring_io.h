@@ -20,4 +20,12 @@ std::string scoringCsv(const ScoringResult& result);
 // Writes scoring.json and scoring.csv into dir (created if needed), each atomically. Throws InputError.
 void saveScoring(const std::string& dir, const ScoringResult& result);
 
+// Every compared allocation's transcripts as NIST trn files (core/evaluation/trn_files.h), so that
+// sclite scores each rule as quantscope does. Per profile, in dir/transcripts/<profile>/:
+// reference.trn (when some test clip has a reference), float.trn, and one file per budget and row,
+// "<bits>bits-<rule>.trn" (3.00bits-median-descending.trn, 3.00bits-random-2.trn). Returns the
+// transcripts folder, or "" when there are none (no CTC labels, or a result read back from JSON).
+// Throws InputError when a file cannot be written.
+std::string writeScoringTranscripts(const std::string& dir, const ScoringResult& result);
+
 }  // namespace qs
