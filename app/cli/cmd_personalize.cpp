@@ -125,14 +125,11 @@ struct StepFailed {
     std::string reason;
 };
 
-FailureKind classify(const std::string& step, const std::exception& e) {
+FailureKind classify(const std::exception& e) {
     if (dynamic_cast<const Cancelled*>(&e)) return kCancelled;
     if (dynamic_cast<const BudgetError*>(&e)) return kBudget;
-    if (dynamic_cast<const AudioError*>(&e)) return kBadAudio;
+    if (dynamic_cast<const AudioError*>(&e) || dynamic_cast<const AudioFolderError*>(&e)) return kBadAudio;
     if (dynamic_cast<const ModelError*>(&e)) return kBadModel;
-    const std::string what = e.what();
-    if (step == "analyze" && (what.rfind("no readable audio", 0) == 0 || what.rfind("audio folder", 0) == 0))
-        return kBadAudio;
     return kError;
 }
 
@@ -244,7 +241,7 @@ private:
             std::fprintf(stderr, "\n");
             command(argv);
         } catch (const std::exception& e) {
-            const FailureKind kind = classify(name, e);
+            const FailureKind kind = classify(e);
             std::fprintf(stderr, "personalize %s [%d/4] %s: failed (%s): %s\n", user, number, name.c_str(), kind.name, e.what());
             throw StepFailed{kind, e.what()};
         }

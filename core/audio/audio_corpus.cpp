@@ -268,8 +268,8 @@ std::vector<float> decodeAudioMemory(const std::string& name, const void* data, 
 AudioCorpus AudioCorpus::scan(const std::string& dir, const CorpusOptions& options) {
     const fs::path root(dir);
     std::error_code ec;
-    if (!fs::exists(root, ec)) throw InputError("audio folder " + dir + " does not exist");
-    if (!fs::is_directory(root, ec)) throw InputError(dir + " is not a folder: give a folder of audio files");
+    if (!fs::exists(root, ec)) throw AudioFolderError("audio folder " + dir + " does not exist");
+    if (!fs::is_directory(root, ec)) throw AudioFolderError(dir + " is not a folder: give a folder of audio files");
 
     // Speaker name -> files. Loose root files form a speaker named after the root; a subfolder of the
     // same name joins it instead of becoming a second speaker with an identical name.
@@ -285,7 +285,7 @@ AudioCorpus AudioCorpus::scan(const std::string& dir, const CorpusOptions& optio
             filesBySpeaker[rootSpeaker].push_back(it->path());
         }
     }
-    if (ec) throw InputError("cannot list audio folder " + dir + ": " + ec.message());
+    if (ec) throw AudioFolderError("cannot list audio folder " + dir + ": " + ec.message());
 
     AudioCorpus corpus;
     corpus.root_ = dir;
@@ -333,7 +333,7 @@ AudioCorpus AudioCorpus::scan(const std::string& dir, const CorpusOptions& optio
         else
             message += ": " + std::to_string(skipped.size()) + " file(s) skipped, the first (" +
                        skipped.front().path + ") because: " + skipped.front().reason;
-        throw InputError(message);
+        throw AudioFolderError(message);
     }
     return corpus;
 }

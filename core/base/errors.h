@@ -16,6 +16,12 @@ struct InputError : Error {
     using Error::Error;
 };
 
+// An audio folder that gives no audio to work on: missing, not a folder, unlistable, or not one
+// readable file in it. An InputError, so callers that need not tell it apart catch it as one.
+struct AudioFolderError : InputError {
+    using InputError::InputError;
+};
+
 // An audio file that cannot be decoded. The corpus turns these into skipped-file entries.
 struct AudioError : Error {
     using Error::Error;
