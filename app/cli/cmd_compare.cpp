@@ -6,10 +6,10 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <sstream>
 
 #include "app/cli/args.h"
 #include "app/cli/commands.h"
+#include "app/cli/comparison_args.h"
 #include "app/cli/corpus_args.h"
 #include "app/cli/progress_printer.h"
 #include "core/allocation/size_model.h"
@@ -21,39 +21,6 @@
 
 namespace qs::cli {
 namespace {
-
-// "3,4.5" -> {3, 4.5}
-std::vector<double> numberList(const Args& args, const std::string& name) {
-    std::vector<double> out;
-    std::stringstream ss(args.required(name));
-    for (std::string item; std::getline(ss, item, ',');) {
-        char* end = nullptr;
-        const double v = std::strtod(item.c_str(), &end);
-        if (item.empty() || *end != '\0' || !std::isfinite(v) || v <= 0)
-            throw InputError("--" + name + " takes positive numbers separated by commas, not '" + args.required(name) + "'");
-        out.push_back(v);
-    }
-    return out;
-}
-
-// Each speaker alone, or the groups of --speaker-groups; --profile narrows either to the named ones.
-std::vector<Profile> chooseProfiles(const Args& args, const AudioCorpus& corpus) {
-    std::vector<Profile> all = speakerGroups(args, corpus);
-    if (all.empty())
-        for (const Speaker& s : corpus.speakers()) all.push_back({s.name, {s.name}});
-    if (!args.has("profile")) return all;
-    std::vector<Profile> chosen;
-    for (const std::string& name : args.all("profile")) {
-        auto it = std::find_if(all.begin(), all.end(), [&](const Profile& p) { return p.name == name; });
-        if (it == all.end()) {
-            std::string known;
-            for (const Profile& p : all) known += (known.empty() ? "" : ", ") + p.name;
-            throw InputError("unknown profile '" + name + "' (available: " + known + ")");
-        }
-        chosen.push_back(*it);
-    }
-    return chosen;
-}
 
 std::string gainCell(const SchemeGain* g) {
     if (!g) return "n/a";
@@ -135,31 +102,16 @@ int runCompare(const std::vector<std::string>& argv) {
     if (args.has("target-bits") == args.has("target-mb")) throw InputError("give the budgets as --target-bits or --target-mb");
 
     CompareOptions o;
-    o.threads = args.getInt("threads", 0);
-    if (o.threads < 0) throw InputError("--threads must be 0 (every core) or more");
+    readSchemeOptions(args, o);
     o.spreads.clear();
-    for (double s : args.has("spread") ? numberList(args, "spread") : std::vector<double>{1}) {
+    for (double s : args.has("spread") ? positiveNumbers(args, "spread") : std::vector<double>{1}) {
         if (s != std::floor(s) || s > 31) throw InputError("--spread takes whole numbers from 1 to 31");
         o.spreads.push_back(int(s));
     }
     o.metric = parseMetric(args.choice("metric", "median"));
     o.order = parseOrder(args.choice("order", "descending"));
-    o.minBits = args.getInt("min-bits", kDefaultMinBits);
-    if (o.minBits < 1 || o.minBits > 31) throw InputError("--min-bits must be 1 to 31");
-    o.distanceClips = args.getInt("distance-clips", o.distanceClips);
-    o.distanceBits = args.getInt("distance-bits", o.distanceBits);
     o.uniform = !args.has("no-uniform");
-    ExportOptions& cal = o.calibration;
-    cal.calibrationClips = args.getInt("calibration-clips", cal.calibrationClips);
-    cal.activationBits = args.getInt("activation-bits", cal.activationBits);
-    // Any weight calibration the export offers (learned rounding included, once it is there).
-    cal.weights.method = parseWeightRange(args.get("weight-calibration", weightRangeName(cal.weights.method)));
-    cal.activations.method = parseActivationRange(args.get("activation-calibration", activationRangeName(cal.activations.method)));
-    o.bootstrap.resamples = args.getInt("bootstrap", o.bootstrap.resamples);
-    o.bootstrap.confidence = args.getDouble("confidence", o.bootstrap.confidence);
     o.bootstrap.seed = std::uint64_t(args.getDouble("seed", double(o.bootstrap.seed)));
-    if (o.bootstrap.resamples < 100) throw InputError("--bootstrap takes at least 100 resamples");
-    if (!(o.bootstrap.confidence > 0.5 && o.bootstrap.confidence < 1)) throw InputError("--confidence must be between 0.5 and 1");
 
     {
         std::error_code ec;
@@ -179,12 +131,7 @@ int runCompare(const std::vector<std::string>& argv) {
     const ClipSplit split = ClipSplit::make(corpus, spec);
     const std::vector<Profile> profiles = chooseProfiles(args, corpus);
 
-    const SizeModel size = SizeModel::fromModel(model.info());
-    if (args.has("target-bits")) {
-        for (double b : numberList(args, "target-bits")) o.targetsMb.push_back(targetMbForAverageBits(size, b));
-    } else {
-        o.targetsMb = numberList(args, "target-mb");
-    }
+    o.targetsMb = budgetsMb(args, SizeModel::fromModel(model.info()));
     std::fprintf(stderr, "compare: %s; %zu profiles (%s), %zu budget%s x %zu spread%s\ncompare: %s\n", modelPath.c_str(),
                  profiles.size(), args.has("speaker-groups") ? ("groups of " + args.required("speaker-groups")).c_str() : "each speaker alone",
                  o.targetsMb.size(), o.targetsMb.size() == 1 ? "" : "s", o.spreads.size(), o.spreads.size() == 1 ? "" : "s",

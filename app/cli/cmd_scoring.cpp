@@ -7,10 +7,10 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <sstream>
 
 #include "app/cli/args.h"
 #include "app/cli/commands.h"
+#include "app/cli/comparison_args.h"
 #include "app/cli/corpus_args.h"
 #include "app/cli/progress_printer.h"
 #include "core/allocation/size_model.h"
@@ -24,43 +24,13 @@
 namespace qs::cli {
 namespace {
 
-// "3,4.5" -> {3, 4.5}
-std::vector<double> positiveList(const Args& args, const std::string& name) {
-    std::vector<double> out;
-    std::stringstream ss(args.required(name));
-    for (std::string item; std::getline(ss, item, ',');) {
-        char* end = nullptr;
-        const double v = std::strtod(item.c_str(), &end);
-        if (item.empty() || *end != '\0' || !std::isfinite(v) || v <= 0)
-            throw InputError("--" + name + " takes positive numbers separated by commas, not '" + args.required(name) + "'");
-        out.push_back(v);
-    }
-    return out;
-}
-
 // Every speaker pooled by default; --per-profile: each speaker alone or each group of
 // --speaker-groups; --profile narrows those to the named ones.
-std::vector<Profile> chooseProfiles(const Args& args, const AudioCorpus& corpus) {
-    std::vector<Profile> all = speakerGroups(args, corpus);
-    if (all.empty())
-        for (const Speaker& s : corpus.speakers()) all.push_back({s.name, {s.name}});
-    if (!args.has("per-profile") && !args.has("profile")) {
-        Profile every{kEverySpeakerProfile, {}};
-        for (const Speaker& s : corpus.speakers()) every.speakers.push_back(s.name);
-        return {every};
-    }
-    if (!args.has("profile")) return all;
-    std::vector<Profile> chosen;
-    for (const std::string& name : args.all("profile")) {
-        auto it = std::find_if(all.begin(), all.end(), [&](const Profile& p) { return p.name == name; });
-        if (it == all.end()) {
-            std::string known;
-            for (const Profile& p : all) known += (known.empty() ? "" : ", ") + p.name;
-            throw InputError("unknown profile '" + name + "' (available: " + known + ")");
-        }
-        chosen.push_back(*it);
-    }
-    return chosen;
+std::vector<Profile> scoringProfiles(const Args& args, const AudioCorpus& corpus) {
+    if (args.has("per-profile") || args.has("profile")) return chooseProfiles(args, corpus);
+    Profile every{kEverySpeakerProfile, {}};
+    for (const Speaker& s : corpus.speakers()) every.speakers.push_back(s.name);
+    return {every};
 }
 
 std::string cell(const RuleRow& row, Measure m, bool first) {
@@ -142,21 +112,7 @@ int runScoring(const std::vector<std::string>& argv) {
     o.randomSeed = std::uint64_t(args.getInt("seed", int(o.randomSeed)));
     o.measure = parseMeasure(args.choice("measure", "wer"));
     CompareOptions& run = o.run;
-    run.threads = args.getInt("threads", 0);
-    if (run.threads < 0) throw InputError("--threads must be 0 (every core) or more");
-    run.minBits = args.getInt("min-bits", kDefaultMinBits);
-    if (run.minBits < 1 || run.minBits > 31) throw InputError("--min-bits must be 1 to 31");
-    run.distanceClips = args.getInt("distance-clips", run.distanceClips);
-    run.distanceBits = args.getInt("distance-bits", run.distanceBits);
-    ExportOptions& cal = run.calibration;
-    cal.calibrationClips = args.getInt("calibration-clips", cal.calibrationClips);
-    cal.activationBits = args.getInt("activation-bits", cal.activationBits);
-    cal.weights.method = parseWeightRange(args.choice("weight-calibration", weightRangeName(cal.weights.method)));
-    cal.activations.method = parseActivationRange(args.choice("activation-calibration", activationRangeName(cal.activations.method)));
-    run.bootstrap.resamples = args.getInt("bootstrap", run.bootstrap.resamples);
-    run.bootstrap.confidence = args.getDouble("confidence", run.bootstrap.confidence);
-    if (run.bootstrap.resamples < 100) throw InputError("--bootstrap takes at least 100 resamples");
-    if (!(run.bootstrap.confidence > 0.5 && run.bootstrap.confidence < 1)) throw InputError("--confidence must be between 0.5 and 1");
+    readSchemeOptions(args, run);
 
     {
         std::error_code ec;
@@ -173,13 +129,8 @@ int runScoring(const std::vector<std::string>& argv) {
     SplitSpec spec = splitSpec(args);
     if (!spec.active()) spec = SplitSpec::fraction(0.5);  // rules are compared on clips calibration never saw
     const ClipSplit split = ClipSplit::make(corpus, spec);
-    const std::vector<Profile> profiles = chooseProfiles(args, corpus);
-    const SizeModel size = SizeModel::fromModel(model.info());
-    if (args.has("target-bits")) {
-        for (double b : positiveList(args, "target-bits")) o.targetsMb.push_back(targetMbForAverageBits(size, b));
-    } else {
-        o.targetsMb = positiveList(args, "target-mb");
-    }
+    const std::vector<Profile> profiles = scoringProfiles(args, corpus);
+    o.targetsMb = budgetsMb(args, SizeModel::fromModel(model.info()));
     std::size_t distance = 0;
     for (const ScoringRule& r : o.rules) distance += !isStatistic(r.metric);
     std::fprintf(stderr, "scoring: %s; %zu rules (%zu need distance passes) + %d random draws, %zu budget%s, %zu profile%s\nscoring: %s\n",
