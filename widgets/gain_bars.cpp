@@ -51,13 +51,7 @@ GainBars::GainBars(QWidget* parent)
         }
     }
     // The legend in a row of its own above the bars, so it never hides a bar or a verdict.
-    placeLegend(p, Qt::AlignTop | Qt::AlignRight, true);
-    p->axisRect()->insetLayout()->take(p->legend);
-    p->plotLayout()->insertRow(0);
-    p->plotLayout()->addElement(0, 0, p->legend);
-    p->plotLayout()->setRowStretchFactor(0, 0.001);
-    p->legend->setMargins(QMargins(5, 2, 5, 2));
-    p->legend->setWrap(2);  // two by two: fits a narrow panel
+    placeLegendAbove(p, 2);  // two by two: fits a narrow panel
     p->xAxis->grid()->setVisible(false);
     setToolTip(tr("Each profile's own scheme (blue) against the all-profiles scheme, the best other profile's scheme and "
                   "the uniform scheme, on the profile's own test clips. Whiskers: 95% paired bootstrap interval of each "

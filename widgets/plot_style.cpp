@@ -83,6 +83,15 @@ void placeLegend(QCustomPlot* plot, Qt::Alignment corner, bool horizontal) {
     plot->legend->setIconSize(14, 9);
 }
 
+void placeLegendAbove(QCustomPlot* plot, int columns) {
+    placeLegend(plot, Qt::AlignTop | Qt::AlignRight, true);
+    plot->axisRect()->insetLayout()->take(plot->legend);
+    plot->plotLayout()->insertRow(0);
+    plot->plotLayout()->addElement(0, 0, plot->legend);
+    plot->plotLayout()->setRowStretchFactor(0, 0.001);
+    plot->legend->setWrap(columns);
+}
+
 namespace {
 
 QString abbreviate(QString s) {

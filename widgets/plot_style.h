@@ -27,6 +27,8 @@ void stylePlot(QCustomPlot* plot);
 void styleAxisRect(QCPAxisRect* rect);
 // A compact legend inside the axis rect at the given corner: one row (horizontal) or one column.
 void placeLegend(QCustomPlot* plot, Qt::Alignment corner, bool horizontal);
+// The legend in a row of its own above the axis rect, `columns` entries a line, so it never hides data.
+void placeLegendAbove(QCustomPlot* plot, int columns);
 
 // Layer names without the prefix they all share, with long tokens abbreviated
 // ("model.encoder.transformer.layers.0.attention.k_proj" -> "L0.attn.k_proj").

@@ -42,7 +42,7 @@ ScoringBars::ScoringBars(QWidget* parent)
         whiskers_[k]->setWhiskerWidth(5);
         whiskers_[k]->removeFromLegend();
     }
-    placeLegend(p, Qt::AlignBottom | Qt::AlignRight, false);
+    placeLegendAbove(p, 3);  // above the bars, so it never hides the last rules
     p->yAxis->grid()->setVisible(false);
     p->yAxis->setRangeReversed(true);  // the default on top
     setToolTip(tr("Each scoring rule's allocation at the same budget, calibrated alike, on test clips calibration never "
