@@ -3,7 +3,9 @@
 # and on the wav2vec2-base-sized benchmark model (tools/make_bench_model.py), and the kernels ONNX
 # Runtime runs for them (its profile) after its graph optimizations.
 #
-#   bash bench/onnx_bench.sh [BUILD_DIR] [WORK_DIR] [REPEAT]      (ONNX_BENCH_DEMO_ONLY=1: the demo only)
+#   bash bench/onnx_bench.sh [BUILD_DIR] [WORK_DIR] [REPEAT]      (ONNX_BENCH_DEMO_ONLY=1: the demo only;
+#                                                                 ONNX_BENCH_CLIPS=N: N clips per voice, default 2;
+#                                                                 ONNX_BENCH_FRACTION=F: the budget, default 0.16)
 #
 # Per model: analyze (2 clips per demo voice), allocate at 16% of the float size (the demo's budget,
 # about 5 bits per weight; the same fraction for the benchmark model), export --format onnx; the float
@@ -34,13 +36,13 @@ mib() { awk -v b="$(stat -c %s "$1")" 'BEGIN { printf "%.3f MiB", b / 1048576 }'
 bench_model() {
   local name=$1 model=$2 dir=$work/$1
   mkdir -p "$dir"
-  "$cli" analyze --model "$model" --audio "$demo/audio" --max-clips 2 --out "$dir/analysis.json" 2>/dev/null
+  "$cli" analyze --model "$model" --audio "$demo/audio" --max-clips "${ONNX_BENCH_CLIPS:-2}" --out "$dir/analysis.json" 2>/dev/null
   local float_mb target
   float_mb=$(/usr/bin/python3 -c "import json; print(json.load(open('$dir/analysis.json'))['model']['size_mb'])")
-  target=$(/usr/bin/python3 -c "print($float_mb * 0.16)")
+  target=$(/usr/bin/python3 -c "print($float_mb * ${ONNX_BENCH_FRACTION:-0.16})")
   "$cli" allocate --analysis "$dir/analysis.json" --target-mb "$target" --out "$dir/allocation.json" 2>/dev/null
   "$cli" export --model "$model" --analysis "$dir/analysis.json" --allocation "$dir/allocation.json" \
-    --calibration-clips 2 --format onnx --out "$dir/export" 2>"$dir/export.log"
+    --calibration-clips "${ONNX_BENCH_CLIPS:-2}" --format onnx --out "$dir/export" 2>"$dir/export.log"
   /usr/bin/python3 "$root/tools/onnx/export_onnx.py" --model "$model" --out "$dir/float.onnx" --summary "$dir/float.json"
   echo "== $name: target $(printf %.3f "$target") MB of $(printf %.3f "$float_mb") MB float"
   grep -E "^(exported|model.onnx)" "$dir/export.log" | sed 's/^/   /'
@@ -61,7 +63,7 @@ EOF
 }
 
 bench_model demo "$demo/model.pt"
-[ -n "${ONNX_BENCH_DEMO_ONLY:-}" ] && exit 0  # the wav2vec2-base-sized model takes tens of minutes on 2 cores
+[ -n "${ONNX_BENCH_DEMO_ONLY:-}" ] && exit 0  # the wav2vec2-base-sized model: about 3 min on 2 quiet cores (1 clip per voice)
 if [ ! -f "$work/bench_model.pt" ]; then
   /usr/bin/python3 "$root/tools/make_bench_model.py" "$work/bench_model.pt" >/dev/null
 fi
