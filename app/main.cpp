@@ -5,7 +5,7 @@
 //              [--analysis analysis.json [--allocation allocation.json]]
 //              [--figure-format png|pdf] [--figure-size WxH] [--figure-dpi N] [--max-memory SIZE]
 //              [--test-fraction F | --split FILE] [--speaker-groups FILE] [--compare BITS[,BITS...]]
-//              [--personalization personalization.json] [--scoring all|statistics]
+//              [--personalization personalization.json] [--scoring all|statistics] [--scoring-results scoring.json]
 // --analysis shows saved results without model or audio; with --export-figures it is the headless
 // figure renderer behind `quantscope-cli figures`. --help and --version need no display; without a
 // display (and no QT_QPA_PLATFORM) the studio says so in one line instead of Qt's platform abort.
@@ -258,7 +258,10 @@ int main(int argc, char** argv) {
                                      QStringLiteral("RULES"));
     const QCommandLineOption savedPersonalization(QStringLiteral("personalization"),
                                                   QStringLiteral("Show a saved personalization.json."), QStringLiteral("FILE"));
+    const QCommandLineOption savedScoring(QStringLiteral("scoring-results"), QStringLiteral("Show a saved scoring.json."),
+                                          QStringLiteral("FILE"));
     parser.addOption(scoring);
+    parser.addOption(savedScoring);
     parser.addOptions({model, audio, analyze, session, screenshot, size, layer, figures, show, distances, delay, exportModel,
                        exportDialog, savedAnalysis, savedAllocation, figureFormat, figureSize, figureDpi, testFraction,
                        splitList, speakerGroups, compare, savedPersonalization, maxMemory});
@@ -377,6 +380,13 @@ int main(int argc, char** argv) {
                 qs::personalizationFromJson(qs::readJson(path.toStdString()))));
         } catch (const qs::Error& e) {
             std::fprintf(stderr, "quantscope: %s: %s\n", qPrintable(parser.value(savedPersonalization)), e.what());
+            if (batch) return 1;
+        }
+    }
+    if (parser.isSet(savedScoring)) {
+        QString error;
+        if (!window.openComparisonFile(parser.value(savedScoring), &error)) {
+            std::fprintf(stderr, "quantscope: %s\n", qPrintable(error));
             if (batch) return 1;
         }
     }

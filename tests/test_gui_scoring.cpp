@@ -2,7 +2,9 @@
 // The studio's Scoring view: the comparison runs in the background at the budget panel's budget with
 // progress; the table and the bars show exactly what core computes for the same request (every row's
 // measures and intervals, one scale per measure across rules); the recommendation is core's; one
-// click applies a rule's metric and order to the budget panel; a cancel leaves the previous result.
+// click applies a rule's metric and order to the budget panel; a cancel leaves the previous result;
+// a saved scoring.json opens in the view as it was; "each speaker on its own" runs one comparison per
+// speaker.
 #include <QtTest>
 
 #include <QTableWidget>
@@ -17,6 +19,7 @@
 #include "app/gui/studio_state.h"
 #include "core/engine/engine.h"
 #include "core/scoring/scoring.h"
+#include "core/scoring/scoring_io.h"
 #include "tests/support/audio_files.h"
 #include "tests/support/gui_wait.h"
 #include "widgets/audio_panel.h"
@@ -35,6 +38,8 @@ private slots:
     void viewShowsCoresResult();
     void applyRuleSetsTheBudgetPanel();
     void cancelKeepsThePreviousResult();
+    void savedResultsOpenInTheView();
+    void perProfileRunsEachSpeaker();
 
 private:
     QTemporaryDir dir_;
@@ -171,6 +176,62 @@ void TestGuiScoring::cancelKeepsThePreviousResult() {
     QTRY_COMPARE_WITH_TIMEOUT(cancelled.count(), 1, 120000);
     QVERIFY(test::waitIdle(window_.get()));
     QCOMPARE(view->result(), before);
+}
+
+void TestGuiScoring::savedResultsOpenInTheView() {
+    ScoringView* view = window_->scoringView();
+    const auto shown = view->result();
+    QVERIFY(shown);
+    QTableWidget* table = view->table();
+    QStringList before;
+    for (int i = 0; i < table->rowCount(); ++i)
+        for (int c = 0; c < table->columnCount(); ++c) before << (table->item(i, c) ? table->item(i, c)->text() : QString());
+    const QString before_recommendation = view->recommendationText();
+    const QString saved = dir_.filePath(QStringLiteral("saved"));
+    saveScoring(saved.toStdString(), *shown);
+    view->setResult(nullptr);
+    QCOMPARE(table->rowCount(), 0);
+
+    const QString file = saved + QStringLiteral("/scoring.json");
+    QVERIFY(MainWindow::isComparisonFile(file));
+    QString error;
+    QVERIFY2(window_->openComparisonFile(file, &error), qPrintable(error));
+    QVERIFY(view->result() && view->result() != shown);
+    QStringList after;
+    for (int i = 0; i < table->rowCount(); ++i)
+        for (int c = 0; c < table->columnCount(); ++c) after << (table->item(i, c) ? table->item(i, c)->text() : QString());
+    QCOMPARE(after, before);
+    QCOMPARE(view->recommendationText(), before_recommendation);
+
+    // Anything else: one line naming the file, and the view keeps what it shows.
+    const QString other = dir_.filePath(QStringLiteral("other.json"));
+    QFile f(other);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write("{\"format\": \"quantscope-session\"}");
+    f.close();
+    QVERIFY(!MainWindow::isComparisonFile(other));
+    QVERIFY(!window_->openComparisonFile(other, &error));
+    QVERIFY2(error.contains(QStringLiteral("other.json")) && error.contains(QStringLiteral("not a saved comparison")), qPrintable(error));
+    QVERIFY(view->result());
+}
+
+void TestGuiScoring::perProfileRunsEachSpeaker() {
+    ScoringView* view = window_->scoringView();
+    view->setPerProfile(true);
+    view->setDistanceRules(false);
+    QSignalSpy finished(window_->scoring(), &ScoringController::finished);
+    QString error;
+    QVERIFY2(window_->startScoring(&error), qPrintable(error));
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 300000);
+    QVERIFY(test::waitIdle(window_.get()));
+    const auto r = view->result();
+    QVERIFY(r);
+    QCOMPARE(r->profiles.size(), std::size_t(3));
+    for (int s = 0; s < 3; ++s) {
+        QCOMPARE(QString::fromStdString(r->profiles[std::size_t(s)].profile), QStringLiteral("spk%1").arg(s));
+        QCOMPARE(r->profiles[std::size_t(s)].run.testClips.size(), std::size_t(2));  // half of its 4 files
+    }
+    view->setPerProfile(false);
 }
 
 QTEST_MAIN(TestGuiScoring)

@@ -96,6 +96,7 @@ private Q_SLOTS:
     void clearWinSwitches();
     void randomNeverRecommended();
     void csvHasOneLinePerMeasure();
+    void jsonReadsBack();
 };
 
 void TestScoring::everyRuleDefaultFirst() {
@@ -244,6 +245,56 @@ void TestScoring::csvHasOneLinePerMeasure() {
     const std::string csv = qs::scoringCsv(result);
     QCOMPARE(std::count(csv.begin(), csv.end(), '\n'), 1 + 2 * 6);  // header, 2 rows × 6 measures
     QVERIFY(csv.find("every speaker,0,0,\"median, descending (default)\",rule,median,descending,0,") != std::string::npos);
+}
+
+void TestScoring::jsonReadsBack() {
+    std::vector<int> d(10, 4), x(10, 1);
+    qs::ScoringResult result;
+    result.options.randomDraws = 1;
+    result.elapsedSeconds = 12.5;
+    qs::ProfileScoring p;
+    p.profile = "every speaker";
+    p.run = twoSchemes(d, x, 1);
+    p.run.transcripts = p.run.references = true;
+    p.run.primary = qs::Measure::Wer;
+    p.run.profiles.push_back({"every speaker", {"a", "b"}, 10, 10, 30.0, 30.0, {}});
+    for (int i = 0; i < 10; ++i)
+        p.run.testClips.push_back({"a/" + std::to_string(i) + ".wav", std::to_string(i), i % 2 ? "a" : "b", 3.0, "a cab", "a cab"});
+    p.budgets = {budgetOf(p.run, {qs::Metric::Sqnr, qs::Order::Ascending}, true)};
+    p.budgets[0].targetMb = 1.25, p.budgets[0].targetBits = 3.5;
+    p.budgets[0].recommendation = qs::recommend(p.budgets[0].rows, qs::Measure::Wer);
+    result.profiles = {p};
+
+    const nlohmann::json saved = qs::toJson(result);
+    const qs::ScoringResult back = qs::scoringFromJson(saved);
+    QCOMPARE(qs::toJson(back).dump(), saved.dump());
+    QCOMPARE(qs::scoringCsv(back), qs::scoringCsv(result));
+    const qs::RuleRow& row = back.profiles[0].budgets[0].rows[2];
+    QCOMPARE(row.label(), std::string("sqnr, ascending"));
+    QCOMPARE(row.find(qs::Measure::Wer)->versusDefault.low, result.profiles[0].budgets[0].rows[2].find(qs::Measure::Wer)->versusDefault.low);
+    QCOMPARE(row.find(qs::Measure::Wer)->versusDefault.clips, 10);
+
+    // Damaged files: one clear message, never a result that points nowhere.
+    auto message = [](const nlohmann::json& j) {
+        try {
+            qs::scoringFromJson(j);
+        } catch (const qs::InputError& e) {
+            return std::string(e.what());
+        }
+        return std::string("(read)");
+    };
+    nlohmann::json wrong = saved;
+    wrong["format"] = "quantscope-personalization";
+    QVERIFY(message(wrong).find("not a quantscope scoring file") == 0);
+    nlohmann::json missing = saved;
+    missing["profiles"][0]["budgets"][0]["rows"][1]["scheme"] = 7;
+    QCOMPARE(message(missing), std::string("malformed scoring file: a row names a missing scheme"));
+    nlohmann::json recommendation = saved;
+    recommendation["profiles"][0]["budgets"][0]["recommendation"]["row"] = 9;
+    QCOMPARE(message(recommendation), std::string("malformed scoring file: a recommendation names a missing row"));
+    nlohmann::json noRows = saved;
+    noRows["profiles"][0]["budgets"][0].erase("rows");
+    QVERIFY(message(noRows).find("malformed scoring file: ") == 0);
 }
 
 QTEST_GUILESS_MAIN(TestScoring)

@@ -49,6 +49,11 @@ ScoringView::ScoringView(QWidget* parent) : QWidget(parent) {
     distances_->setToolTip(tr("One forward pass per layer per clip: the costly part of the comparison"));
     distances_->setChecked(true);
     controls->addWidget(distances_);
+    perProfile_ = new QCheckBox(tr("Each speaker on its own"));
+    perProfile_->setToolTip(tr("One comparison per speaker (or per speaker group, when groups are loaded), each on its own "
+                               "tune and test clips, to see whether the best rule differs between users; "
+                               "unchecked, every checked speaker is pooled"));
+    controls->addWidget(perProfile_);
     run_ = new QPushButton(tr("Compare rules"));
     run_->setToolTip(tr("Every metric × order at the budget panel's budget, calibrated alike, on test clips"));
     cancel_ = new QPushButton(tr("Cancel"));
@@ -113,6 +118,8 @@ ScoringView::ScoringView(QWidget* parent) : QWidget(parent) {
 int ScoringView::randomDraws() const { return random_->value(); }
 bool ScoringView::distanceRules() const { return distances_->isChecked(); }
 void ScoringView::setDistanceRules(bool on) { distances_->setChecked(on); }
+bool ScoringView::perProfile() const { return perProfile_->isChecked(); }
+void ScoringView::setPerProfile(bool on) { perProfile_->setChecked(on); }
 
 std::vector<ScoringRule> ScoringView::rules() const {
     std::vector<ScoringRule> out;

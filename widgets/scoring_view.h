@@ -33,6 +33,8 @@ public:
     bool distanceRules() const;  // include kl, l1, l2, cosine, sqnr (one forward pass per layer per clip)
     void setDistanceRules(bool on);
     std::vector<ScoringRule> rules() const;  // every metric × order, or the statistics only
+    bool perProfile() const;  // each speaker (or speaker group) on its own, else every speaker pooled
+    void setPerProfile(bool on);
 
     void setResult(std::shared_ptr<const ScoringResult> result);
     const std::shared_ptr<const ScoringResult>& result() const { return result_; }
@@ -57,6 +59,7 @@ private:
 
     QSpinBox* random_ = nullptr;
     QCheckBox* distances_ = nullptr;
+    QCheckBox* perProfile_ = nullptr;
     QPushButton* run_ = nullptr;
     QPushButton* cancel_ = nullptr;
     QComboBox* profile_ = nullptr;

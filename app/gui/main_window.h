@@ -12,6 +12,7 @@
 
 #include "app/gui/session.h"
 #include "core/allocation/allocation.h"
+#include "core/audio/speaker_profiles.h"
 #include "core/personalization/personalization.h"
 #include "widgets/figure_view.h"
 #include "widgets/model_export_dialog.h"
@@ -21,8 +22,13 @@ class QLabel;
 class QMenu;
 class QTabWidget;
 
+namespace qs {
+struct ScoringResult;
+}
+
 namespace qs::gui {
 
+struct AudioFolder;
 class AllocationView;
 class AnalysisController;
 class AudioPanel;
@@ -93,8 +99,17 @@ public:
     void showPersonalization(std::shared_ptr<const PersonalizationResult> result);
     // The scoring comparison (main_window_scoring.cpp): every metric × order and a random baseline at
     // the budget panel's budget on the checked speakers of the active folder, in the background.
+    // With the view's "each speaker on its own", one comparison per speaker group (or per speaker when
+    // no groups are loaded), each on its own tune and test clips.
     bool startScoring(QString* error = nullptr);
     void cancelScoring();
+    // Shows a comparison's result (e.g. a saved scoring.json) in the Scoring view.
+    void showScoring(std::shared_ptr<const ScoringResult> result);
+    // Opens a saved comparison, scoring.json or personalization.json (told apart by their "format"),
+    // in its view. False (with *error: the file and what is wrong) when it is neither or is damaged.
+    bool openComparisonFile(const QString& path, QString* error = nullptr);
+    void chooseComparisonToOpen();  // File > Open comparison results…
+    static bool isComparisonFile(const QString& path);  // JSON with a comparison's "format"
     // The tune/test split (fraction 0: none) and speaker groups, as the audio panel sets them.
     void setSplit(const SplitSpec& split);
     bool loadSpeakerGroups(const QString& path, QString* error = nullptr);
@@ -138,6 +153,9 @@ private:
     void checkIdle();
     void maybeAutoAnalyze();
     void connectAnalysisProgress();
+    // The speaker groups of the active folder that have checked speakers, each narrowed to those
+    // (empty without groups).
+    std::vector<Profile> checkedGroups(const AudioFolder* folder, const std::vector<std::string>& checked) const;
 
     // main_window_export.cpp: the quantized-model export
     void connectExport();

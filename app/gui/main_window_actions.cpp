@@ -75,6 +75,7 @@ void MainWindow::createActions() {
         [this] { saveSessionInteractive(true); });
     add("openSession", tr("Open &session…"), QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_O),
         [this] { chooseSessionToOpen(); }, icon(IconKind::OpenSession));
+    add("openComparison", tr("Open &comparison results…"), QKeySequence(), [this] { chooseComparisonToOpen(); });
     add("saveAllocation", tr("Save a&llocation…"), QKeySequence(), [this] { saveAllocationInteractive(); });
     add("saveAnalysis", tr("Save a&nalysis…"), QKeySequence(), [this] { saveAnalysisInteractive(); });
     add("exportModel", tr("Export &quantized model…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_X),
@@ -117,6 +118,7 @@ void MainWindow::createMenus() {
     file->addSeparator();
     file->addAction(actions_["openSession"]);
     recentSessions_ = file->addMenu(tr("Recent sessions"));
+    file->addAction(actions_["openComparison"]);
     file->addAction(actions_["saveSession"]);
     file->addAction(actions_["saveSessionAs"]);
     file->addSeparator();
@@ -352,8 +354,11 @@ void MainWindow::dropEvent(QDropEvent* event) {
         if (info.isDir()) {
             addAudioFolder(info.absoluteFilePath());
         } else if (info.suffix().compare(QLatin1String("json"), Qt::CaseInsensitive) == 0) {
+            // A saved comparison opens in its view; any other JSON is taken for a session.
             QString error;
-            if (!openSessionFrom(info.absoluteFilePath(), &error)) showError(error);
+            const bool comparison = isComparisonFile(info.absoluteFilePath());
+            if (!(comparison ? openComparisonFile(info.absoluteFilePath(), &error) : openSessionFrom(info.absoluteFilePath(), &error)))
+                showError(error);
         } else {
             openModel(info.absoluteFilePath());
         }

@@ -164,19 +164,10 @@ bool MainWindow::startPersonalization(QString* error) {
     PersonalizationRequest request;
     request.model = state_->model();
     request.audioFolder = audioPanel_->activeFolder();
-    if (const AudioFolder* folder = state_->audioFolder(request.audioFolder)) {
-        request.corpus = folder->corpus;
-        if (folder->corpus) request.profiles = state_->groupsOf(*folder->corpus);
-    }
+    const AudioFolder* folder = state_->audioFolder(request.audioFolder);
+    if (folder) request.corpus = folder->corpus;
     for (const QString& s : audioPanel_->checkedSpeakers()) request.speakers.push_back(s.toStdString());
-    // Groups keep only their checked members.
-    for (Profile& g : request.profiles)
-        g.speakers.erase(std::remove_if(g.speakers.begin(), g.speakers.end(), [&](const std::string& m) {
-            return std::find(request.speakers.begin(), request.speakers.end(), m) == request.speakers.end();
-        }), g.speakers.end());
-    request.profiles.erase(std::remove_if(request.profiles.begin(), request.profiles.end(),
-                                          [](const Profile& g) { return g.speakers.empty(); }),
-                           request.profiles.end());
+    request.profiles = checkedGroups(folder, request.speakers);  // none: each speaker alone
     request.split = state_->split();
     QString problem;
     request.budgetBits = personal_->budgetBits(&problem);
@@ -188,6 +179,18 @@ bool MainWindow::startPersonalization(QString* error) {
     }
     topTabs_->setCurrentWidget(personal_);
     return true;
+}
+
+std::vector<Profile> MainWindow::checkedGroups(const AudioFolder* folder, const std::vector<std::string>& checked) const {
+    std::vector<Profile> groups;
+    if (!folder || !folder->corpus) return groups;
+    groups = state_->groupsOf(*folder->corpus);
+    for (Profile& g : groups)
+        g.speakers.erase(std::remove_if(g.speakers.begin(), g.speakers.end(), [&](const std::string& m) {
+            return std::find(checked.begin(), checked.end(), m) == checked.end();
+        }), g.speakers.end());
+    groups.erase(std::remove_if(groups.begin(), groups.end(), [](const Profile& g) { return g.speakers.empty(); }), groups.end());
+    return groups;
 }
 
 void MainWindow::showPersonalization(std::shared_ptr<const PersonalizationResult> result) {

@@ -1,5 +1,7 @@
 // MainWindow: the scoring comparison (its view and controller) and applying a rule to the budget
 // panel. Coordination only: core computes.
+#include <QDir>
+#include <QFileDialog>
 #include <QRegularExpression>
 #include <QStatusBar>
 #include <QTabWidget>
@@ -12,6 +14,10 @@
 #include "app/gui/personalization_controller.h"
 #include "app/gui/scoring_controller.h"
 #include "app/gui/studio_state.h"
+#include "core/base/errors.h"
+#include "core/base/json_io.h"
+#include "core/personalization/personalization_io.h"
+#include "core/scoring/scoring_io.h"
 #include "widgets/audio_panel.h"
 #include "widgets/budget_panel.h"
 #include "widgets/job_progress.h"
@@ -72,7 +78,8 @@ void MainWindow::connectScoring() {
     auto note = [this] {
         scoringView_->setNote(budget_->target() > 0
                                   ? tr("At the budget panel's budget, %1 MB; tune and test clips as in the audio panel (no split: "
-                                       "half of each speaker's files for test); every checked speaker pooled.")
+                                       "half of each speaker's files for test); every checked speaker pooled, or each speaker (group) on "
+                                       "its own.")
                                         .arg(budget_->target(), 0, 'f', 4)
                                   : tr("Analyse the audio first: the rules are compared at the budget panel's budget."));
     };
@@ -91,8 +98,16 @@ bool MainWindow::startScoring(QString* error) {
     ScoringRequest request;
     request.model = state_->model();
     request.audioFolder = audioPanel_->activeFolder();
-    if (const AudioFolder* folder = state_->audioFolder(request.audioFolder)) request.corpus = folder->corpus;
+    const AudioFolder* folder = state_->audioFolder(request.audioFolder);
+    if (folder) request.corpus = folder->corpus;
     for (const QString& s : audioPanel_->checkedSpeakers()) request.speakers.push_back(s.toStdString());
+    if (scoringView_->perProfile()) {  // else every checked speaker pooled
+        request.profiles = checkedGroups(folder, request.speakers);
+        if (request.profiles.empty())
+            for (const std::string& s : request.speakers) request.profiles.push_back({s, {s}});
+        if (request.profiles.empty() && folder && folder->corpus)
+            for (const Speaker& s : folder->corpus->speakers()) request.profiles.push_back({s.name, {s.name}});
+    }
     request.split = state_->split();
     request.targetMb = budget_->target();
     request.options.rules = scoringView_->rules();
@@ -104,6 +119,54 @@ bool MainWindow::startScoring(QString* error) {
     }
     topTabs_->setCurrentWidget(scoringView_);
     return true;
+}
+
+void MainWindow::showScoring(std::shared_ptr<const ScoringResult> result) {
+    scoringView_->setResult(std::move(result));
+    topTabs_->setCurrentWidget(scoringView_);
+}
+
+namespace {
+std::string formatOf(const QString& path) {
+    const nlohmann::json j = readJson(path.toStdString());
+    return j.is_object() ? j.value("format", std::string()) : std::string();
+}
+}  // namespace
+
+bool MainWindow::isComparisonFile(const QString& path) {
+    try {
+        const std::string format = formatOf(path);
+        return format == "quantscope-scoring" || format == "quantscope-personalization";
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
+bool MainWindow::openComparisonFile(const QString& path, QString* error) {
+    try {
+        const nlohmann::json j = readJson(path.toStdString());
+        const std::string format = j.is_object() && j.contains("format") && j["format"].is_string() ? j["format"].get<std::string>() : "";
+        if (format == "quantscope-scoring") {
+            showScoring(std::make_shared<const ScoringResult>(scoringFromJson(j)));
+        } else if (format == "quantscope-personalization") {
+            showPersonalization(std::make_shared<const PersonalizationResult>(personalizationFromJson(j)));
+        } else {
+            throw InputError("not a saved comparison (scoring.json or personalization.json)");
+        }
+    } catch (const std::exception& e) {
+        if (error) *error = QStringLiteral("%1: %2").arg(QDir::toNativeSeparators(path), QString::fromUtf8(e.what()));
+        return false;
+    }
+    statusBar()->showMessage(tr("Opened %1").arg(QDir::toNativeSeparators(path)), 8000);
+    return true;
+}
+
+void MainWindow::chooseComparisonToOpen() {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open comparison results"), QDir::homePath(),
+                                                      tr("Comparisons (scoring.json personalization.json *.json)"));
+    if (path.isEmpty()) return;
+    QString error;
+    if (!openComparisonFile(path, &error)) showError(error);
 }
 
 void MainWindow::cancelScoring() {

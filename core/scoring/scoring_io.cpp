@@ -1,6 +1,7 @@
 // scoring.json and scoring.csv.
 #include "core/scoring/scoring_io.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <filesystem>
@@ -85,6 +86,79 @@ json toJson(const ScoringResult& r) {
     }
     j["profiles"] = profiles;
     return j;
+}
+
+ScoringResult scoringFromJson(const json& j) {
+    ScoringResult r;
+    auto numberOrNan = [](const json& v) { return v.is_number() ? v.get<double>() : std::nan(""); };
+    try {
+        if (j.value("format", "") != "quantscope-scoring")
+            throw InputError("not a quantscope scoring file (no format 'quantscope-scoring')");
+        r.options.rules.clear();
+        for (const json& rule : j.at("rules"))
+            r.options.rules.push_back({parseMetric(rule.at("metric").get<std::string>()), parseOrder(rule.at("order").get<std::string>())});
+        r.options.randomDraws = j.at("random_draws").get<int>();
+        r.options.randomSeed = j.at("random_seed").get<std::uint64_t>();
+        BootstrapOptions& boot = r.options.run.bootstrap;
+        boot.resamples = j.at("bootstrap").at("resamples").get<int>();
+        boot.confidence = j.at("bootstrap").at("confidence").get<double>();
+        boot.seed = j.at("bootstrap").at("seed").get<std::uint64_t>();
+        r.elapsedSeconds = j.value("elapsed_seconds", 0.0);
+        for (const json& jp : j.at("profiles")) {
+            ProfileScoring p;
+            p.profile = jp.at("profile").get<std::string>();
+            p.run = personalizationFromJson(jp.at("run"));
+            for (const json& jb : jp.at("budgets")) {
+                ScoringBudget b;
+                b.targetMb = jb.at("target_mb").get<double>();
+                b.targetBits = jb.at("target_bits").get<double>();
+                for (const json& jr : jb.at("rows")) {
+                    RuleRow row;
+                    row.kind = jr.at("kind").get<std::string>();
+                    if (row.kind != "rule" && row.kind != "random") throw InputError("malformed scoring file: a row of kind '" + row.kind + "'");
+                    row.rule = {parseMetric(jr.at("metric").get<std::string>()), parseOrder(jr.at("order").get<std::string>())};
+                    row.draw = jr.value("draw", 0);
+                    row.scheme = jr.at("scheme").get<int>();
+                    if (row.scheme < 0 || std::size_t(row.scheme) >= p.run.schemes.size())
+                        throw InputError("malformed scoring file: a row names a missing scheme");
+                    row.sizeMb = jr.at("size_mb").get<double>();
+                    row.averageBits = jr.at("average_bits").get<double>();
+                    row.differingFromDefault = jr.at("differing_layers").get<int>();
+                    for (const auto& [name, jm] : jr.at("measures").items()) {
+                        RuleMeasure m;
+                        m.measure = parseMeasure(name);
+                        m.value = numberOrNan(jm.at("value"));
+                        m.versusDefault.difference = numberOrNan(jm.at("difference"));
+                        m.versusDefault.low = numberOrNan(jm.at("low"));
+                        m.versusDefault.high = numberOrNan(jm.at("high"));
+                        m.versusDefault.confidence = boot.confidence;
+                        m.versusDefault.resamples = boot.resamples;
+                        m.versusDefault.clips = int(p.run.testClips.size());
+                        m.identical = jm.at("identical").get<bool>();
+                        row.measures.push_back(m);
+                    }
+                    // In the order core measures them, whatever order the file keeps its keys in.
+                    std::sort(row.measures.begin(), row.measures.end(),
+                              [](const RuleMeasure& a, const RuleMeasure& c) { return int(a.measure) < int(c.measure); });
+                    b.rows.push_back(std::move(row));
+                }
+                const json& rec = jb.at("recommendation");
+                b.recommendation.measure = parseMeasure(rec.at("measure").get<std::string>());
+                b.recommendation.row = rec.at("row").get<int>();
+                b.recommendation.best = rec.at("best").get<int>();
+                b.recommendation.switched = rec.at("switched").get<bool>();
+                b.recommendation.text = rec.at("text").get<std::string>();
+                if (b.rows.empty() || b.recommendation.row < 0 || std::size_t(b.recommendation.row) >= b.rows.size() ||
+                    b.recommendation.best < 0 || std::size_t(b.recommendation.best) >= b.rows.size())
+                    throw InputError("malformed scoring file: a recommendation names a missing row");
+                p.budgets.push_back(std::move(b));
+            }
+            r.profiles.push_back(std::move(p));
+        }
+    } catch (const json::exception& e) {
+        throw InputError(std::string("malformed scoring file: ") + e.what());
+    }
+    return r;
 }
 
 std::string scoringCsv(const ScoringResult& r) {

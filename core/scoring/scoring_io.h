@@ -12,6 +12,9 @@
 namespace qs {
 
 nlohmann::json toJson(const ScoringResult& result);
+// Reads scoring.json back (the studio shows saved comparisons): everything toJson writes, each row's
+// interval with the run's bootstrap settings. Throws InputError naming what is wrong.
+ScoringResult scoringFromJson(const nlohmann::json& j);
 
 // profile,target_mb,target_bits,row,kind,metric,order,draw,size_mb,average_bits,differing_layers,
 // measure,value,difference,low,high,identical,verdict,recommended
