@@ -127,15 +127,15 @@ void MainWindow::showScoring(std::shared_ptr<const ScoringResult> result) {
 }
 
 namespace {
-std::string formatOf(const QString& path) {
-    const nlohmann::json j = readJson(path.toStdString());
-    return j.is_object() ? j.value("format", std::string()) : std::string();
+// A saved file's "format" field, or "" when it has none (or not as a string).
+std::string formatOf(const nlohmann::json& j) {
+    return j.is_object() && j.contains("format") && j["format"].is_string() ? j["format"].get<std::string>() : std::string();
 }
 }  // namespace
 
 bool MainWindow::isComparisonFile(const QString& path) {
     try {
-        const std::string format = formatOf(path);
+        const std::string format = formatOf(readJson(path.toStdString()));
         return format == "quantscope-scoring" || format == "quantscope-personalization";
     } catch (const std::exception&) {
         return false;
@@ -145,7 +145,7 @@ bool MainWindow::isComparisonFile(const QString& path) {
 bool MainWindow::openComparisonFile(const QString& path, QString* error) {
     try {
         const nlohmann::json j = readJson(path.toStdString());
-        const std::string format = j.is_object() && j.contains("format") && j["format"].is_string() ? j["format"].get<std::string>() : "";
+        const std::string format = formatOf(j);
         if (format == "quantscope-scoring") {
             showScoring(std::make_shared<const ScoringResult>(scoringFromJson(j)));
         } else if (format == "quantscope-personalization") {

@@ -1,6 +1,7 @@
 // reference.trn, float.trn and quantized.trn of an evaluation (trn_files.h).
 #include "core/evaluation/trn_files.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 
@@ -39,6 +40,14 @@ std::vector<std::string> trnIds(const std::vector<std::string>& speakers, const 
     return ids;
 }
 
+std::vector<std::size_t> trnClips(const std::vector<bool>& hasReference) {
+    const bool any = std::find(hasReference.begin(), hasReference.end(), true) != hasReference.end();
+    std::vector<std::size_t> kept;
+    for (std::size_t i = 0; i < hasReference.size(); ++i)
+        if (!any || hasReference[i]) kept.push_back(i);
+    return kept;
+}
+
 std::string trnLine(const std::string& text, const std::string& id) {
     const std::string words = normalizeForScoring(text);
     return (words.empty() ? "" : words + " ") + "(" + id + ")\n";
@@ -51,14 +60,14 @@ TrnFiles writeTrnFiles(const std::string& dir, const Evaluation& e) {
     std::filesystem::create_directories(dir, ec);
     if (ec || !std::filesystem::is_directory(dir)) throw InputError("cannot create the folder " + dir);
 
-    bool anyReference = false;
-    for (const ClipEvaluation& c : e.clips) anyReference = anyReference || c.hasReference();
+    std::vector<bool> hasReference;
+    for (const ClipEvaluation& c : e.clips) hasReference.push_back(c.hasReference());
+    const bool anyReference = std::find(hasReference.begin(), hasReference.end(), true) != hasReference.end();
     const std::vector<std::string> ids = trnIds(e);
     std::string reference, floatText, quantizedText;
     TrnFiles files;
-    for (std::size_t i = 0; i < e.clips.size(); ++i) {
+    for (std::size_t i : trnClips(hasReference)) {
         const ClipEvaluation& c = e.clips[i];
-        if (anyReference && !c.hasReference()) continue;
         if (anyReference) reference += trnLine(c.reference, ids[i]);
         floatText += trnLine(c.floatTranscript, ids[i]);
         quantizedText += trnLine(c.quantizedTranscript, ids[i]);

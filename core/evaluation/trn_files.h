@@ -35,6 +35,10 @@ std::vector<std::string> trnIds(const Evaluation& evaluation);
 // The same for any list of clips, given each clip's speaker and id (two lists of one length).
 std::vector<std::string> trnIds(const std::vector<std::string>& speakers, const std::vector<std::string>& ids);
 
+// The clips a set of trn files holds, by index: with a reference for any clip, only the clips that
+// have one (sclite needs every hypothesis id in the reference); else every clip.
+std::vector<std::size_t> trnClips(const std::vector<bool>& hasReference);
+
 // One trn line: "text (id)\n", or "(id)\n" for an empty text; text is normalised for scoring.
 std::string trnLine(const std::string& text, const std::string& id);
 

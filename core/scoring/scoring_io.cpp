@@ -212,18 +212,18 @@ std::string writeScoringTranscripts(const std::string& dir, const ScoringResult&
         const PersonalizationResult& run = p.run;
         if (!run.transcripts || run.variantTranscripts.empty()) continue;
         std::vector<std::string> speakers, clipIds;
-        bool anyReference = false;
+        std::vector<bool> hasReference;
         for (const TestClip& c : run.testClips) {
             speakers.push_back(c.speaker);
             clipIds.push_back(c.id);
-            anyReference = anyReference || !c.reference.empty();
+            hasReference.push_back(!c.reference.empty());
         }
+        const bool anyReference = std::find(hasReference.begin(), hasReference.end(), true) != hasReference.end();
         const std::vector<std::string> ids = trnIds(speakers, clipIds);
-        // sclite needs every hypothesis in the reference: with references, only the clips that have one.
+        const std::vector<std::size_t> kept = trnClips(hasReference);
         auto trn = [&](auto textOf) {
             std::string text;
-            for (std::size_t k = 0; k < run.testClips.size(); ++k)
-                if (!anyReference || !run.testClips[k].reference.empty()) text += trnLine(textOf(k), ids[k]);
+            for (std::size_t k : kept) text += trnLine(textOf(k), ids[k]);
             return text;
         };
         const std::filesystem::path folder = root / fileSlug(p.profile);
