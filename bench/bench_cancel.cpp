@@ -9,7 +9,7 @@
 // call returning with Cancelled. Prints per job the full duration and the p50, p99 and largest
 // latency (with 10 runs, p99 is the largest), and checks that cancelled exports left no folder.
 //
-// To add a job (e.g. a learned-rounding pass), add one entry to the table in main(): a name and a
+// To add a job, add one entry to the table in main(): a name and a
 // function that runs the job once with the given progress callback.
 #include <algorithm>
 #include <chrono>
@@ -31,6 +31,7 @@
 #include "core/export/quantized_export.h"
 #include "core/model/clip_runner.h"
 #include "core/quantize/activation_calibration.h"
+#include "core/quantize/learned_rounding.h"
 #include "core/quantize/weight_calibration.h"
 #include "core/stats/analyzer.h"
 #include "core/stats/distance_scores.h"
@@ -47,6 +48,7 @@ struct Job {
     // Runs the job once; `start` is set when the cancellable part begins (after setup a job may do).
     std::function<void(const qs::ProgressFn& progress)> run;
     std::function<void()> after;  // checks after a cancelled run (may be null); throws on a problem
+    std::function<void()> prepare;  // untimed set-up before the first run (may be null)
 };
 
 struct Row {
@@ -153,6 +155,20 @@ int main(int argc, char** argv) {
         const std::vector<bool> allLayers(model.info().layers.size(), true);
         const std::vector<const qs::Clip*> calibration = qs::pickCalibrationClips(corpus, 4);
         const std::string target = out + "/cancelled";
+        // What learned rounding starts from: the range search's encodings (nearest codes), made once.
+        qs::WeightCalibrationOptions range;
+        range.threads = threads;
+        std::vector<qs::WeightEncoding> nearest;
+        auto ranges = [&] {
+            if (nearest.empty()) nearest = qs::calibrateWeights(model, bits, nullptr, {}, range);
+        };
+        auto rounding = [&](qs::WeightRounding method, const qs::ProgressFn& p) {
+            std::vector<qs::WeightEncoding> encodings = nearest;
+            qs::LearnedRoundingOptions r;
+            r.method = method;
+            r.adaround.iterations = 20;  // the latency is per iteration and per sampling pass, not their number
+            qs::learnRounding(model, encodings, corpus, calibration, {}, range, r, p, threads);
+        };
 
         auto noFolder = [&] {
             if (fs::exists(target)) throw qs::Error("a cancelled export left " + target);
@@ -195,6 +211,9 @@ int main(int argc, char** argv) {
                  qs::calibrateWeights(model, bits, &corpus, calibration, w, p);
              },
              {}},
+            {"learned rounding (AdaRound 20 it.)",
+             [&](const qs::ProgressFn& p) { rounding(qs::WeightRounding::AdaRound, p); }, {}, ranges},
+            {"learned rounding (GPTQ)", [&](const qs::ProgressFn& p) { rounding(qs::WeightRounding::Gptq, p); }, {}, ranges},
             {"evaluation",
              [&](const qs::ProgressFn& p) {
                  qs::EvaluateOptions e;
@@ -204,7 +223,7 @@ int main(int argc, char** argv) {
              {}},
             {"export", [&](const qs::ProgressFn& p) { qs::exportQuantizedModel(model, analysis, allocation, &corpus, eo, target, p); },
              noFolder},
-            {"export, weights only (writing)",
+            {"export of weights only (writing)",
              [&](const qs::ProgressFn& p) {
                  qs::ExportOptions w = eo;
                  w.activationBits = 0;
@@ -222,6 +241,7 @@ int main(int argc, char** argv) {
             Row row;
             row.name = job.name;
             fs::remove_all(target);
+            if (job.prepare) job.prepare();
             t = Clock::now();
             job.run({});
             row.full = since(t);

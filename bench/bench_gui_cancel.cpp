@@ -1,8 +1,8 @@
 // Cancel latency in the studio (issue 12): the time from Esc (the window's "cancel" action) to the
-// job's cancelled() signal on the GUI thread, for an analysis (with distance passes) and a model
-// export (calibration, writing and the evaluation after it).
+// job's cancelled() signal on the GUI thread, for an analysis (with distance passes unless
+// --distances 0) and a model export (calibration, writing and the evaluation after it).
 //
-//   QT_QPA_PLATFORM=offscreen bench_gui_cancel --model M.pt --audio DIR [--runs N] [--seed S]
+//   QT_QPA_PLATFORM=offscreen bench_gui_cancel --model M.pt --audio DIR [--runs N] [--seed S] [--distances 0|1]
 //
 // Each job runs once to completion (its duration D), then --runs times (default 10) with Esc at a
 // uniformly random moment in [0.05 D, 0.95 D]. Prints p50, p99 and the largest latency per job, and
@@ -51,14 +51,16 @@ int main(int argc, char** argv) {
     QString model, audio;
     int runs = 10;
     unsigned seed = 12;
+    bool distances = true;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!std::strcmp(argv[i], "--model")) model = QString::fromLocal8Bit(argv[i + 1]);
         else if (!std::strcmp(argv[i], "--audio")) audio = QString::fromLocal8Bit(argv[i + 1]);
         else if (!std::strcmp(argv[i], "--runs")) runs = std::atoi(argv[i + 1]);
         else if (!std::strcmp(argv[i], "--seed")) seed = unsigned(std::atoi(argv[i + 1]));
+        else if (!std::strcmp(argv[i], "--distances")) distances = std::atoi(argv[i + 1]) != 0;
     }
     if (model.isEmpty() || audio.isEmpty()) {
-        std::fprintf(stderr, "usage: bench_gui_cancel --model M.pt --audio DIR [--runs N] [--seed S]\n");
+        std::fprintf(stderr, "usage: bench_gui_cancel --model M.pt --audio DIR [--runs N] [--seed S] [--distances 0|1]\n");
         return 2;
     }
     QTemporaryDir tmp;
@@ -68,7 +70,7 @@ int main(int argc, char** argv) {
     w.openModel(model);
     w.addAudioFolder(audio);
     waitIdle(app, w);
-    w.setDistancePasses(true);
+    w.setDistancePasses(distances);
     QAction* esc = w.findChild<QAction*>(QStringLiteral("cancel"));
 
     // A full analysis first: its duration, and the allocation the exports need.
@@ -97,7 +99,7 @@ int main(int argc, char** argv) {
         std::vector<double> latencies;
         int leftovers = 0, duringEvaluation = 0;
     };
-    std::vector<Row> rows{{"studio analysis (with distances)", analysisSeconds, {}}, {"studio export (+ evaluation)", exportSeconds, {}}};
+    std::vector<Row> rows{{distances ? "studio analysis (with distances)" : "studio analysis", analysisSeconds, {}}, {"studio export (+ evaluation)", exportSeconds, {}}};
     for (Row& row : rows) {
         const bool exporting = &row == &rows[1];
         std::uniform_real_distribution<double> when(0.05 * row.full, 0.95 * row.full);
