@@ -11,6 +11,7 @@
 #include <QtTest>
 #include <cmath>
 
+#include "core/base/cancel.h"
 #include "core/base/errors.h"
 #include "core/quantize/adaround.h"
 #include "core/quantize/gptq.h"
@@ -156,6 +157,31 @@ private Q_SLOTS:
         QVERIFY(e.codes.codes == nearest.codes);
         QVERIFY(e.codes.scales == nearest.scales);  // per group: re-fitted on unchanged weights
         QCOMPARE(e.outputError, e.nearestOutputError);
+    }
+
+    // The products over a layer's whole sample run in slices of rows with a cancel check between
+    // them (seconds of work on a wide layer otherwise); sliced, they are still the whole product.
+    void wholeSampleProductsAreSlicedForCancel() {
+        torch::manual_seed(5);
+        const at::Tensor x = torch::randn({1300, 24}, torch::TensorOptions().dtype(torch::kFloat));
+        qs::Gptq gptq(24, {});
+        gptq.addBatch(x);
+        const at::Tensor expected = (2.0 / 1300.0) * at::mm(x.to(at::kDouble).t(), x.to(at::kDouble));
+        QVERIFY(at::allclose(gptq.hessian().to(at::kDouble), expected, 1e-5, 1e-6));
+
+        const qs::LayerInfo l = linearLayer(10, 24);
+        const at::Tensor w = weights(10, 24, 3);
+        qs::WeightEncoding e = qs::calibrateWeight(values(w), l.shape, 3, withGranularity("per_channel"));
+        const at::Tensor diff = w - dequantized(l, e.codes);
+        const double expectedError = at::mm(x.to(at::kDouble), diff.to(at::kDouble).t()).pow(2).sum().item<double>() /
+                                     at::mm(x.to(at::kDouble), w.to(at::kDouble).t()).pow(2).sum().item<double>();
+        QVERIFY(std::abs(qs::detail::outputError(l, values(w), e.codes, {x}) - expectedError) <= 1e-5 * expectedError);
+
+        std::atomic<bool> flag{true};
+        qs::CancelScope scope(&flag);
+        qs::Gptq cancelled(24, {});
+        QVERIFY_THROWS_EXCEPTION(qs::Cancelled, cancelled.addBatch(x));
+        QVERIFY_THROWS_EXCEPTION(qs::Cancelled, qs::detail::outputError(l, values(w), e.codes, {x}));
     }
 
     void gptqLowersTheReconstructionErrorOfCorrelatedInputs() {

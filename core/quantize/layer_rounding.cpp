@@ -6,12 +6,15 @@
 #include <chrono>
 #include <cmath>
 
+#include "core/base/cancel.h"
 #include "core/base/errors.h"
 #include "core/quantize/adaround.h"
 #include "core/quantize/gptq.h"
 
 namespace qs::detail {
 namespace {
+
+constexpr std::int64_t kRowsPerSlice = 512;  // rows per product between cancel checks
 
 // The weight as [out channels, row length] (a view of w; w must outlive it).
 at::Tensor matrix(const LayerInfo& l, const std::vector<float>& w) {
@@ -62,7 +65,12 @@ void adaRoundLayer(const LayerInfo& l, const at::Tensor& w, QuantizedCodes& q, c
     const at::Tensor x = at::stack(parts);
     used = x.size(1);
     const at::Tensor w3 = w.view({groups, per, length});
-    const at::Tensor target = at::bmm(x, w3.transpose(1, 2));
+    std::vector<at::Tensor> slices;  // the float output, in slices of rows with a cancel check between them
+    for (std::int64_t r = 0; r < x.size(1); r += kRowsPerSlice) {
+        throwIfCancelled();
+        slices.push_back(at::bmm(x.narrow(1, r, std::min(kRowsPerSlice, x.size(1) - r)), w3.transpose(1, 2)));
+    }
+    const at::Tensor target = slices.empty() ? at::bmm(x, w3.transpose(1, 2)) : at::cat(slices, 1);
     AdaRoundOptions ao = o.adaround;
     ao.seed += seed;
     const at::Tensor codes = adaRound(w3, s, q.range, x, target, ao, [&](int i) {
@@ -127,8 +135,12 @@ double outputError(const LayerInfo& l, const std::vector<float>& w, const Quanti
     double error = 0.0, signal = 0.0;
     for (std::size_t g = 0; g < rows.size(); ++g) {
         const std::int64_t first = std::int64_t(g) * per;
-        signal += sumOfSquares(at::mm(rows[g], wm.narrow(0, first, per).t()));
-        error += sumOfSquares(at::mm(rows[g], diff.narrow(0, first, per).t()));
+        for (std::int64_t r = 0; r < rows[g].size(0); r += kRowsPerSlice) {
+            throwIfCancelled();  // a layer's whole sample at once is seconds of work on a wide layer
+            const at::Tensor x = rows[g].narrow(0, r, std::min(kRowsPerSlice, rows[g].size(0) - r));
+            signal += sumOfSquares(at::mm(x, wm.narrow(0, first, per).t()));
+            error += sumOfSquares(at::mm(x, diff.narrow(0, first, per).t()));
+        }
     }
     return signal > 0.0 ? error / signal : 0.0;
 }
