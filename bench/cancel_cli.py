@@ -50,6 +50,11 @@ def main():
     ap.add_argument("work")
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--seed", type=int, default=12)
+    ap.add_argument("--held-out", metavar="DIR",
+                    help="audio for evaluate (it refuses the clips the export calibrated on; default: AUDIO)")
+    ap.add_argument("--user-audio", metavar="DIR",
+                    help="audio for personalize, several files per speaker to split into tune and test (default: AUDIO)")
+    ap.add_argument("--only", metavar="NAMES", help="comma-separated commands to time (e.g. 'CLI evaluate'); default all")
     ap.add_argument("--distance-clips", type=int, default=1,
                     help="analyze's --distance-clips (0: no distance passes; bench_cancel times those in-process)")
     args = ap.parse_args()
@@ -67,8 +72,8 @@ def main():
         "CLI export": lambda out: [args.cli, "export", "--model", args.model, "--analysis", analysis,
                                    "--allocation", allocation, "--calibration-clips", "4", "--out", out],
         "CLI evaluate": lambda out: [args.cli, "evaluate", "--model", args.model, "--quantized", exported,
-                                     "--audio", args.audio, "--out", out + ".json"],
-        "CLI personalize": lambda out: [args.cli, "personalize", "--model", args.model, "--audio", args.audio,
+                                     "--audio", args.held_out or args.audio, "--out", out + ".json"],
+        "CLI personalize": lambda out: [args.cli, "personalize", "--model", args.model, "--audio", args.user_audio or args.audio,
                                         "--user", "u", "--target-mb", "60", "--test-fraction", "0.5",
                                         "--calibration-clips", "4", "--out", out],
     }
@@ -80,6 +85,8 @@ def main():
     subprocess.run(commands["CLI export"](exported), check=True, stderr=subprocess.DEVNULL)
 
     for name, command in commands.items():
+        if args.only and name not in args.only.split(","):
+            continue
         os.makedirs(cancelled_dir, exist_ok=True)
         out = os.path.join(cancelled_dir, "out")
         start = time.monotonic()

@@ -5,7 +5,8 @@
 #   bash bench/run_cancel_bench.sh [BUILD_DIR] [WORK_DIR] [RUNS]
 # The audio is 2 recordings of 30 s in 2 speakers (the default window, so every forward pass is as
 # long as it gets); the distance passes, one forward pass per layer per clip, run on 2 recordings of
-# 10 s (on 30 s ones a full run takes ~15 minutes; each pass is checked at the same layer boundaries).
+# 10 s (a full run there takes 252 s, on 30 s ones ~13 minutes; each pass is checked at the same
+# layer boundaries).
 # The CLI's analyze and the studio's analysis run without distance passes (timed in-process above).
 # Prints Markdown table rows: job | full run (s) | cancelled runs | p50 | p99 | max (ms).
 set -euo pipefail
@@ -17,6 +18,7 @@ mkdir -p "$work"
 [ -f "$work/w2v2_base.pt" ] || /usr/bin/python3 "$here/tools/make_bench_model.py" "$work/w2v2_base.pt"
 [ -d "$work/audio_2x30" ] || bash "$here/bench/make_bench_audio.sh" "$work/audio_2x30" 2 30
 [ -d "$work/audio_2x10" ] || bash "$here/bench/make_bench_audio.sh" "$work/audio_2x10" 2 10
+[ -d "$work/audio_1x" ] || bash "$here/bench/make_bench_audio.sh" "$work/audio_1x" 8 4
 echo "machine: $(nproc) cores; $(uptime)"
 echo "== in-process (core), a CancelScope flag and the progress callback, as the CLI and the studio set them"
 jobs="analysis,activation calibration,weight calibration (mse),weight calibration (cosine)"
@@ -29,7 +31,7 @@ echo "== quantscope-cli: SIGINT to exit"
 echo "| job | full run (s) | cancelled runs | p50 (ms) | p99 (ms) | max (ms) |"
 echo "|---|---:|---:|---:|---:|---:|"
 /usr/bin/python3 "$here/bench/cancel_cli.py" "$build/app/quantscope-cli" "$work/w2v2_base.pt" "$work/audio_2x30" \
-    "$work/cancel-cli" --runs "$runs" --distance-clips 0
+    "$work/cancel-cli" --runs "$runs" --distance-clips 0 --held-out "$work/audio_2x10" --user-audio "$work/audio_1x"
 if [ -x "$build/bench/bench_gui_cancel" ]; then
   echo "== studio: Esc to the job's cancelled()"
   QT_QPA_PLATFORM=offscreen "$build/bench/bench_gui_cancel" --model "$work/w2v2_base.pt" --audio "$work/audio_2x30" \
