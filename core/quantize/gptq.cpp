@@ -8,12 +8,12 @@
 
 #include "core/base/cancel.h"
 #include "core/base/errors.h"
+#include "core/quantize/row_slices.h"
 
 namespace qs {
 namespace {
 
 constexpr int kDampeningRetries = 6;
-constexpr std::int64_t kRowsPerSlice = 512;
 
 // The upper Cholesky factor of (H + δI)⁻¹, raising δ tenfold while a factorisation fails.
 at::Tensor inverseFactor(const at::Tensor& h, double& damp) {
@@ -39,13 +39,10 @@ Gptq::Gptq(std::int64_t columns, GptqOptions options)
 
 void Gptq::addBatch(const at::Tensor& x) {
     if (x.dim() != 2 || x.size(1) != columns_) throw InputError("GPTQ: input rows do not have the weight's columns");
-    // Slices of rows, a cancel check between them: all 4,096 sampled rows of a 2,048-column chunk
-    // at once are ~34 G multiply-adds, seconds on a shared core.
-    for (std::int64_t first = 0; first < x.size(0); first += kRowsPerSlice) {
-        throwIfCancelled();
-        const at::Tensor f = x.narrow(0, first, std::min(kRowsPerSlice, x.size(0) - first)).to(at::kFloat).contiguous();
+    detail::forRowSlices(x, 0, [&](const at::Tensor& slice) {
+        const at::Tensor f = slice.to(at::kFloat).contiguous();
         sum_ += at::mm(f.t(), f).to(at::kDouble);
-    }
+    });
     count_ += x.size(0);
 }
 

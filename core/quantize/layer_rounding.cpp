@@ -6,15 +6,13 @@
 #include <chrono>
 #include <cmath>
 
-#include "core/base/cancel.h"
 #include "core/base/errors.h"
 #include "core/quantize/adaround.h"
 #include "core/quantize/gptq.h"
+#include "core/quantize/row_slices.h"
 
 namespace qs::detail {
 namespace {
-
-constexpr std::int64_t kRowsPerSlice = 512;  // rows per product between cancel checks
 
 // The weight as [out channels, row length] (a view of w; w must outlive it).
 at::Tensor matrix(const LayerInfo& l, const std::vector<float>& w) {
@@ -65,11 +63,8 @@ void adaRoundLayer(const LayerInfo& l, const at::Tensor& w, QuantizedCodes& q, c
     const at::Tensor x = at::stack(parts);
     used = x.size(1);
     const at::Tensor w3 = w.view({groups, per, length});
-    std::vector<at::Tensor> slices;  // the float output, in slices of rows with a cancel check between them
-    for (std::int64_t r = 0; r < x.size(1); r += kRowsPerSlice) {
-        throwIfCancelled();
-        slices.push_back(at::bmm(x.narrow(1, r, std::min(kRowsPerSlice, x.size(1) - r)), w3.transpose(1, 2)));
-    }
+    std::vector<at::Tensor> slices;  // the float output
+    forRowSlices(x, 1, [&](const at::Tensor& rows) { slices.push_back(at::bmm(rows, w3.transpose(1, 2))); });
     const at::Tensor target = slices.empty() ? at::bmm(x, w3.transpose(1, 2)) : at::cat(slices, 1);
     AdaRoundOptions ao = o.adaround;
     ao.seed += seed;
@@ -135,12 +130,10 @@ double outputError(const LayerInfo& l, const std::vector<float>& w, const Quanti
     double error = 0.0, signal = 0.0;
     for (std::size_t g = 0; g < rows.size(); ++g) {
         const std::int64_t first = std::int64_t(g) * per;
-        for (std::int64_t r = 0; r < rows[g].size(0); r += kRowsPerSlice) {
-            throwIfCancelled();  // a layer's whole sample at once is seconds of work on a wide layer
-            const at::Tensor x = rows[g].narrow(0, r, std::min(kRowsPerSlice, rows[g].size(0) - r));
+        forRowSlices(rows[g], 0, [&](const at::Tensor& x) {
             signal += sumOfSquares(at::mm(x, wm.narrow(0, first, per).t()));
             error += sumOfSquares(at::mm(x, diff.narrow(0, first, per).t()));
-        }
+        });
     }
     return signal > 0.0 ? error / signal : 0.0;
 }
