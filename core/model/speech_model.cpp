@@ -4,7 +4,9 @@
 
 #include <torch/csrc/jit/api/function_impl.h>
 #include <torch/csrc/jit/runtime/graph_executor.h>
+#include <torch/csrc/jit/serialization/export.h>
 #include <torch/script.h>
+#include <caffe2/serialize/file_adapter.h>
 #include <ATen/Parallel.h>
 
 #include <nlohmann/json.hpp>
@@ -12,7 +14,7 @@
 #include <cstdint>
 #include <cmath>
 #include <cstdio>
-#include <sstream>
+#include <filesystem>
 #include <unistd.h>
 #include <thread>
 #include <unordered_map>
@@ -97,6 +99,23 @@ public:
 
 private:
     std::vector<bool> seen_;
+};
+
+// A model file for torch::jit::load that checks for a cancel request before each record it hands the
+// loader (a tensor's bytes, the code, a pickle), so that reloading a model of a few hundred MB for
+// export stops within one record. Throwing out of the loader's read is safe: LibTorch's own file
+// reader throws there on a read error, and the half-read archive is released as the exception passes.
+class CancellableModelFile : public caffe2::serialize::ReadAdapterInterface {
+public:
+    explicit CancellableModelFile(const std::string& path) : file_(path) {}
+    size_t size() const override { return file_.size(); }
+    size_t read(uint64_t pos, void* buf, size_t n, const char* what) const override {
+        throwIfCancelled();
+        return file_.read(pos, buf, n, what);
+    }
+
+private:
+    caffe2::serialize::FileAdapter file_;
 };
 
 }  // namespace
@@ -344,7 +363,9 @@ void SpeechModel::Impl::save(const std::string& path, const std::vector<WeightOv
 
     torch::jit::Module m;
     try {
-        m = torch::jit::load(d->info.path, torch::kCPU);
+        m = torch::jit::load(std::make_shared<CancellableModelFile>(d->info.path), torch::kCPU);
+    } catch (const Cancelled&) {
+        throw;
     } catch (const std::exception& e) {
         throw ModelError(d->info.path + " can no longer be read (" + firstLine(e.what()) + ")");
     }
@@ -361,19 +382,33 @@ void SpeechModel::Impl::save(const std::string& path, const std::vector<WeightOv
     }
     throwIfCancelled();
     // Serialized in memory and written by writeFileAtomic, whose message says why a write failed
-    // (LibTorch's own writer says only that it did).
-    std::ostringstream bytes;
+    // (LibTorch's own writer says only that it did). The archive writer hands over a record (a
+    // tensor's bytes) at a time; once a cancel is requested the rest is no longer copied, but every
+    // record is still acknowledged in full: a short write makes the writer's destructor throw, which
+    // ends the process.
+    std::string bytes;
+    std::error_code sizeError;
+    const auto modelBytes = std::filesystem::file_size(d->info.path, sizeError);
+    if (!sizeError) bytes.reserve(std::size_t(modelBytes) + (std::size_t(1) << 20));
+    bool stopped = false;
+    const auto append = [&](const void* data, std::size_t n) -> std::size_t {
+        stopped = stopped || cancelRequested();
+        if (!stopped) bytes.append(static_cast<const char*>(data), n);
+        return n;
+    };
     try {
-        m.save(bytes, {{"model.json", meta.dump()}});
+        torch::jit::ExportModule(m, append, {{"model.json", meta.dump()}}, /*bytecode_format=*/false);
     } catch (const std::exception& e) {
         throw InputError("cannot write " + path + " (" + firstLine(e.what()) + ")");
     }
-    writeFileAtomic(path, bytes.str());
+    if (stopped) throw Cancelled();
+    writeFileAtomic(path, bytes);
 }
 
 std::vector<ModelParameter> SpeechModel::parameters() const {
     std::vector<ModelParameter> out;
     for (const auto& p : d->module.named_parameters(/*recurse=*/true)) {
+        throwIfCancelled();  // a copy of every parameter: hundreds of MB for a large model
         const at::Tensor t = p.value.detach().to(at::kFloat).contiguous();
         ModelParameter mp{p.name, t.sizes().vec(), {t.data_ptr<float>(), t.data_ptr<float>() + t.numel()}, -1};
         for (std::size_t l = 0; l < d->weights.size(); ++l)

@@ -131,7 +131,8 @@ public:
     void exportOnnxSource(const std::string& path, const std::vector<WeightOverride>& overrides,
                           const std::vector<ActivationQuant>& activations, const std::vector<WeightTag>& tags) const;
 
-    // Every parameter of the module tree, in the module's order.
+    // Every parameter of the module tree, in the module's order (a copy: checks for a cancel request
+    // between parameters).
     std::vector<ModelParameter> parameters() const;
 
     // Layer i's weight (info().layers[i]) as row-major floats, output channels first.
