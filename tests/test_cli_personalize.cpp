@@ -3,7 +3,7 @@
 // quantscope-cli personalize on demo users: one folder per user whose files equal the four commands
 // run by hand; tune clips for analysis and calibration, test clips for evaluation, never both; a rerun
 // skips every step whose inputs and options are unchanged, a changed option reruns from its step, a
-// killed run resumes; bad audio, a bad model and an unreachable budget fail with their own exit codes
+// killed run resumes, and Ctrl-C at any moment leaves result.json saying "cancelled"; bad audio, a bad model and an unreachable budget fail with their own exit codes
 // and kinds in result.json; the manifest picks a user by index or from SLURM_ARRAY_TASK_ID; and
 // fleet-report lists every user with the failures' reasons and the indices to rerun.
 #include <QtTest>
@@ -18,6 +18,8 @@
 #include <QRegularExpression>
 #include <QSet>
 #include <QTemporaryDir>
+
+#include <signal.h>
 
 #include "tests/support/cli_process.h"
 
@@ -46,6 +48,7 @@ class TestCliPersonalize : public QObject {
 private:
     QTemporaryDir dir_;
     QString users_, root_;
+    int ctrlCRuns_ = 0;
 
     // The common options: few clips so that each run takes seconds.
     QStringList run(const QStringList& extra) const {
@@ -178,6 +181,54 @@ private slots:
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         QVERIFY2(r.err.contains(QStringLiteral("[1/4] analyze: up to date, skipped")), qPrintable(r.err));
         QVERIFY2(r.err.contains(QStringLiteral("[2/4] allocate: done")), qPrintable(r.err));
+        QCOMPARE(json(root + "/alice/result.json").value("status").toString(), QStringLiteral("ok"));
+    }
+
+    // Ctrl-C at any moment of the pipeline (a step loading the model, which ends the process at
+    // once; a step's work; between steps) exits with 130 and leaves result.json saying the run was
+    // cancelled, never "running", and no stray file; a rerun resumes.
+    void ctrlCLeavesTheResultCancelled_data() {
+        QTest::addColumn<QString>("file");
+        QTest::addColumn<QString>("text");
+        QTest::addColumn<int>("afterMs");
+        QTest::newRow("step 1 starts (model load)") << "log.txt" << "== analyze" << 0;
+        QTest::newRow("step 1 working") << "log.txt" << "== analyze" << 1500;
+        QTest::newRow("step 1 done") << "steps.json" << "\"analyze\"" << 0;
+        QTest::newRow("step 3 starts (model load)") << "log.txt" << "== export" << 0;
+        QTest::newRow("step 4 starts") << "log.txt" << "== evaluate" << 0;
+    }
+    void ctrlCLeavesTheResultCancelled() {
+        QFETCH(QString, file);
+        QFETCH(QString, text);
+        QFETCH(int, afterMs);
+        const QString root = dir_.filePath(QStringLiteral("ctrlc-%1").arg(++ctrlCRuns_));
+        QStringList args = run({"--audio", users_ + "/alice"});
+        args[args.indexOf("--out") + 1] = root;
+        QProcess p;
+        p.start(kCli, QStringList{"personalize"} + args);
+        QVERIFY(p.waitForStarted());
+        QElapsedTimer clock;
+        clock.start();
+        while (!readAll(root + "/alice/" + file).contains(text.toUtf8()) && clock.elapsed() < 300000 &&
+               p.state() == QProcess::Running)
+            QTest::qWait(5);
+        QTest::qWait(afterMs);
+        QVERIFY2(p.state() == QProcess::Running, "finished before the Ctrl-C");
+        ::kill(pid_t(p.processId()), SIGINT);
+        QVERIFY(p.waitForFinished(60000));
+        const QString err = QString::fromUtf8(p.readAllStandardError());
+        QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+        QVERIFY2(p.exitCode() == 130, qPrintable(QString::number(p.exitCode()) + ": " + err));
+        QVERIFY2(err.contains(QStringLiteral("cancelled")), qPrintable(err));
+        const QJsonObject result = json(root + "/alice/result.json");
+        QCOMPARE(result.value("status").toString(), QStringLiteral("failed"));
+        QCOMPARE(result.value("failure").toString(), QStringLiteral("cancelled"));
+        QCOMPARE(result.value("user").toString(), QStringLiteral("alice"));
+        const QStringList left = QDir(root + "/alice").entryList(QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot);
+        for (const QString& name : left)
+            QVERIFY2(!name.startsWith('.') && !name.contains(".tmp"), qPrintable(left.join(' ')));
+        const qs::test::CliRun again = personalize(args);
+        QVERIFY2(again.exitCode == 0, qPrintable(again.err));
         QCOMPARE(json(root + "/alice/result.json").value("status").toString(), QStringLiteral("ok"));
     }
 

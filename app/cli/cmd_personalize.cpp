@@ -8,7 +8,8 @@
 // steps.json) is unchanged is skipped, so a killed or resubmitted run resumes where it stopped.
 // The steps' own output goes to OUT/<user>/log.txt; stderr gets one line per step. result.json says
 // "running" from the start, then "ok" with the measures or "failed" with the kind of failure, which
-// the exit code tells apart too (see kUsage in main.cpp).
+// the exit code tells apart too (see kUsage in main.cpp); after Ctrl-C or SIGTERM "failed" with the
+// kind "cancelled" (exit 130), also when the signal ends the process at once (ExitRecord).
 #include <sys/resource.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -27,6 +28,7 @@
 
 #include "app/cli/args.h"
 #include "app/cli/commands.h"
+#include "app/cli/progress_printer.h"
 #include "core/allocation/size_model.h"
 #include "core/base/errors.h"
 #include "core/base/json_io.h"
@@ -147,6 +149,11 @@ public:
 
     int run() {
         const auto start = std::chrono::steady_clock::now();
+        // A Ctrl-C that ends the process at once (between steps, or while a step loads the engine
+        // and the model) leaves result.json as a cancelled step leaves it, not "running".
+        const std::string prepared = path(".result.json.cancelled");
+        writeJsonAtomic(prepared, result(failed(kCancelled, Cancelled().what())));
+        ExitRecord onExit(prepared, path("result.json"), "personalize " + user_.name + ": cancelled");
         writeResult({{"status", "running"}});
         try {
             Fingerprint audio;
@@ -185,9 +192,11 @@ public:
             append(evaluate, speaker, split, passThrough(args_, spec_, evaluateOptions()));
             step(4, "evaluate", runEvaluate, evaluate, {"evaluation.json"}, {"quantized/model.pt"}, {"export"});
         } catch (const StepFailed& f) {
-            writeResult({{"status", "failed"}, {"failure", f.kind.name}, {"reason", f.reason}});
+            onExit.disarm();
+            writeResult(failed(f.kind, f.reason));
             return f.kind.exitCode;
         }
+        onExit.disarm();
         json done = measures();
         done["status"] = "ok";
         writeResult(done);
@@ -279,14 +288,18 @@ private:
         return m;
     }
 
-    void writeResult(json fields) const {
+    static json failed(const FailureKind& kind, const std::string& reason) {
+        return {{"status", "failed"}, {"failure", kind.name}, {"reason", reason}};
+    }
+    json result(json fields) const {
         fields["user"] = user_.name;
         if (user_.index >= 0) fields["index"] = user_.index;
         fields["audio"] = user_.audio;
         fields["model"] = model_;
         fields["written_by"] = writtenByJson();
-        writeJsonAtomic(path("result.json"), fields);
+        return fields;
     }
+    void writeResult(const json& fields) const { writeJsonAtomic(path("result.json"), result(fields)); }
 
     const Args& args_;
     const OptionSpec& spec_;

@@ -39,6 +39,29 @@ private:
     std::chrono::steady_clock::time_point start_, lastLine_, lastDraw_;
     void (*previousInt_)(int) = nullptr;
     void (*previousTerm_)(int) = nullptr;
+    bool previousExitNow_ = false;
+    char previousExitLine_[160] = {};
+    std::size_t previousExitLineLength_ = 0;
+};
+
+// For a job that keeps a record of its state on disk (personalize's result.json says "running"):
+// while an ExitRecord lives, a Ctrl-C or SIGTERM that ends the process at once (between steps, or in
+// a step's exitAtOnce) first renames `prepared`, a record the caller wrote beforehand saying the job
+// was cancelled, over `record` (rename is async-signal-safe), and prints `line` on the terminal. So
+// the record never says "running" after the process is gone. A step's own printer turns this off
+// while its job can stop by itself. The destructor removes `prepared`. One at a time.
+class ExitRecord {
+public:
+    ExitRecord(const std::string& prepared, const std::string& record, const std::string& line);
+    ~ExitRecord();
+    // From here on a Ctrl-C only sets the cancel flag: for writing the final record.
+    void disarm();
+    ExitRecord(const ExitRecord&) = delete;
+    ExitRecord& operator=(const ExitRecord&) = delete;
+
+private:
+    void (*previousInt_)(int) = nullptr;
+    void (*previousTerm_)(int) = nullptr;
 };
 
 }  // namespace qs::cli
