@@ -32,7 +32,8 @@ def leftovers(name, folder):
     if name != "CLI personalize":
         return ", ".join(os.listdir(folder))
     user = os.path.join(folder, "out", "u")
-    stray = [os.path.join(d, f) for d, dirs, files in os.walk(folder) for f in files + dirs if ".tmp." in f]
+    stray = [os.path.join(d, f) for d, dirs, files in os.walk(folder) for f in files + dirs
+             if ".tmp." in f or f.startswith(".")]
     try:
         with open(os.path.join(user, "result.json")) as f:
             if json.load(f).get("failure") != "cancelled":

@@ -46,12 +46,17 @@ private Q_SLOTS:
     void matrixFilesAndSplit();
     void sameForAnyThreadCount();
     void allCellEqualsExportAndEvaluate();
+    void learnedRoundingIsALever_data();
+    void learnedRoundingIsALever();
     void speakerGroups();
     void errors_data();
     void errors();
 
 private:
     CliRun compare(const QStringList& args) { return runCli(QStringLiteral(QS_CLI), "compare", args, 300000); }
+    // analyze, allocate at target MB, export (with exportExtra) and evaluate on the 50% split, into
+    // dir: what the matrix's all-profiles scheme must equal.
+    bool exportAndEvaluate(const QString& dir, double target, const QStringList& exportExtra, CliRun& r);
     QString path(const QString& rel) const { return dir_.filePath(rel); }
     QTemporaryDir dir_;
     QString model_, audio_;
@@ -159,19 +164,13 @@ void TestCliCompare::allCellEqualsExportAndEvaluate() {
     const double target = matrix["target_mb"].get<double>();
     const QString analysis = path("p/analysis.json"), allocation = path("p/allocation.json"), q = path("p/q"),
                   evaluation = path("p/evaluation.json");
-    QVERIFY(QDir().mkpath(path("p")));
     CliRun r;
     auto cli = [&](const QString& command, const QStringList& args) {
         r = runCli(QStringLiteral(QS_CLI), command, args, 300000);
         return r.exitCode == 0;
     };
-    QVERIFY2(cli("analyze", {"--model", model_, "--audio", audio_, "--test-fraction", "0.5", "--out", analysis}), qPrintable(r.err));
-    QVERIFY2(cli("allocate", {"--analysis", analysis, "--target-mb", QString::number(target, 'g', 17), "--out", allocation}),
-             qPrintable(r.err));
-    QVERIFY2(cli("export", {"--model", model_, "--analysis", analysis, "--allocation", allocation, "--out", q}), qPrintable(r.err));
+    QVERIFY2(exportAndEvaluate(path("p"), target, {}, r), qPrintable(r.err));
     QVERIFY2(r.err.contains("calibrating on tune clips only"), qPrintable(r.err));
-    QVERIFY2(cli("evaluate", {"--model", model_, "--quantized", q, "--audio", audio_, "--test-fraction", "0.5", "--out", evaluation}),
-             qPrintable(r.err));
 
     const json e = readJson(evaluation);
     QCOMPARE(e["all"]["clips"].get<int>(), 9);
@@ -196,6 +195,61 @@ void TestCliCompare::allCellEqualsExportAndEvaluate() {
     QVERIFY2(cli("evaluate", {"--model", model_, "--quantized", q, "--audio", audio_, "--out", path("p/whole.json")}), qPrintable(r.err));
     QVERIFY2(r.err.contains("left out 9 clips the calibration used"), qPrintable(r.err));
     QCOMPARE(readJson(path("p/whole.json"))["all"]["clips"].get<int>(), 9);
+}
+
+bool TestCliCompare::exportAndEvaluate(const QString& dir, double target, const QStringList& exportExtra, CliRun& r) {
+    const QString analysis = dir + "/analysis.json", allocation = dir + "/allocation.json";
+    QDir().mkpath(dir);
+    auto cli = [&](const QString& command, const QStringList& args) {
+        r = runCli(QStringLiteral(QS_CLI), command, args, 300000);
+        return r.exitCode == 0;
+    };
+    // export's stderr is kept in r for the caller: evaluate's goes to e.
+    CliRun e;
+    const bool ok =
+        cli("analyze", {"--model", model_, "--audio", audio_, "--test-fraction", "0.5", "--out", analysis}) &&
+        cli("allocate", {"--analysis", analysis, "--target-mb", QString::number(target, 'g', 17), "--out", allocation}) &&
+        cli("export", QStringList{"--model", model_, "--analysis", analysis, "--allocation", allocation, "--out", dir + "/q"} +
+                          exportExtra);
+    if (!ok) return false;
+    e = runCli(QStringLiteral(QS_CLI), "evaluate",
+               {"--model", model_, "--quantized", dir + "/q", "--audio", audio_, "--test-fraction", "0.5", "--out",
+                dir + "/evaluation.json"},
+               300000);
+    if (e.exitCode != 0) r = e;
+    return e.exitCode == 0;
+}
+
+// Learned rounding on each profile's own tune clips (lever 4(b)): the matrix offers it, names it,
+// and its all-profiles cell is exactly export --weight-calibration METHOD + evaluate; its codes
+// differ from nearest rounding's.
+void TestCliCompare::learnedRoundingIsALever_data() {
+    QTest::addColumn<QStringList>("method");
+    QTest::newRow("gptq") << QStringList{"--weight-calibration", "gptq"};
+    QTest::newRow("adaround") << QStringList{"--weight-calibration", "adaround", "--rounding-iterations", "30"};
+}
+void TestCliCompare::learnedRoundingIsALever() {
+    QFETCH(QStringList, method);
+    const QString out = path("lever-" + method[1]);
+    const CliRun r = compare(QStringList{"--model", model_, "--audio", audio_, "--target-bits", "4", "--test-fraction", "0.5",
+                                         "--out", out, "--bootstrap", "500"} +
+                             method);
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const json j = readJson(out + "/personalization.json");
+    QCOMPARE(j["settings"]["weight_calibration"].get<std::string>(), method[1].toStdString());
+    const json& matrix = j["matrices"][0];
+    QCOMPARE(j["schemes"][matrix["rows"][3].get<std::size_t>()]["kind"].get<std::string>(), std::string("all"));
+    CliRun x;
+    QVERIFY2(exportAndEvaluate(out + "/by-hand", matrix["target_mb"].get<double>(), method, x), qPrintable(x.err));
+    const json e = readJson(out + "/by-hand/evaluation.json");
+    const double cell = matrix["cells"]["sqnr_db"][3][3].get<double>();
+    QVERIFY2(std::abs(cell - e["all"]["sqnr_db"].get<double>()) < 1e-6 * std::abs(cell),
+             qPrintable(QString("%1 vs %2").arg(cell, 0, 'g', 12).arg(e["all"]["sqnr_db"].get<double>(), 0, 'g', 12)));
+    QCOMPARE(matrix["cells"]["wer_vs_float"][3][3].get<double>(), e["all"]["wer_vs_float"].get<double>());
+    // Nearest rounding's matrix at the same budget (matrixFilesAndSplit) has another cell.
+    const json nearest = readJson(path("m/personalization.json"))["matrices"][0];
+    QCOMPARE(nearest["target_mb"].get<double>(), matrix["target_mb"].get<double>());
+    QVERIFY(nearest["cells"]["sqnr_db"][3][3].get<double>() != cell);
 }
 
 void TestCliCompare::speakerGroups() {

@@ -140,6 +140,7 @@ void TestGuiPersonalization::comparisonFillsTheView() {
     PersonalizationView* view = window_->personalizationView();
     view->setBudgetBits(QStringLiteral("5, 8"));
     view->setSpreads(QStringLiteral("1, 2"));
+    view->setWeightCalibration(QStringLiteral("gptq"));  // learned rounding on each scheme's own tune clips
     QSignalSpy finished(window_->personalization(), &PersonalizationController::finished);
     QSignalSpy progress(window_->personalization(), &PersonalizationController::progress);
     QString error;
@@ -151,6 +152,7 @@ void TestGuiPersonalization::comparisonFillsTheView() {
     QVERIFY2(window_->lastError().isEmpty(), qPrintable(window_->lastError()));
     const auto result = view->result();
     QVERIFY(result);
+    QCOMPARE(result->options.calibration.rounding.method, WeightRounding::Gptq);
     // Profiles are the groups; 2 budgets x 2 spreads.
     QCOMPARE(result->profiles.size(), std::size_t(2));
     QCOMPARE(result->matrices.size(), std::size_t(4));

@@ -72,6 +72,14 @@ PersonalizationView::PersonalizationView(QWidget* parent) : QWidget(parent) {
     spreads_->setObjectName(QStringLiteral("personalSpreads"));
     spreads_->setMaximumWidth(70);
     spreads_->setToolTip(tr("Spreads (relaxed uniformity), separated by commas: 1 is myQASR's Algorithm 1"));
+    rounding_ = new QComboBox(this);
+    rounding_->setObjectName(QStringLiteral("personalRounding"));
+    rounding_->addItem(tr("nearest"), QStringLiteral("mse"));
+    rounding_->addItem(tr("GPTQ"), QStringLiteral("gptq"));
+    rounding_->addItem(tr("AdaRound"), QStringLiteral("adaround"));
+    rounding_->setToolTip(tr("Weight rounding of every scheme: nearest after the mse range search, or learned (GPTQ, "
+                             "AdaRound) layer by layer on the clips the scheme calibrates on, so each profile's own "
+                             "scheme learns from its own tune clips"));
     run_ = new QPushButton(tr("Compare"), this);
     run_->setObjectName(QStringLiteral("personalRun"));
     run_->setToolTip(tr("Build each profile's own scheme, the all-profiles and the uniform scheme from the tune "
@@ -89,6 +97,8 @@ PersonalizationView::PersonalizationView(QWidget* parent) : QWidget(parent) {
     controls->addWidget(budgets_);
     controls->addWidget(new QLabel(tr("Spreads"), this));
     controls->addWidget(spreads_);
+    controls->addWidget(new QLabel(tr("Rounding"), this));
+    controls->addWidget(rounding_);
     controls->addWidget(run_);
     controls->addWidget(cancel_);
     controls->addSpacing(12);
@@ -159,8 +169,16 @@ std::vector<int> PersonalizationView::spreads(QString* error) const {
 void PersonalizationView::setBudgetBits(const QString& text) { budgets_->setText(text); }
 void PersonalizationView::setSpreads(const QString& text) { spreads_->setText(text); }
 
+QString PersonalizationView::weightCalibration() const { return rounding_->currentData().toString(); }
+
+void PersonalizationView::setWeightCalibration(const QString& name) {
+    const int i = rounding_->findData(name);
+    if (i >= 0) rounding_->setCurrentIndex(i);
+}
+
 void PersonalizationView::setRunning(bool running) {
     run_->setEnabled(!running);
+    rounding_->setEnabled(!running);
     cancel_->setEnabled(running);
 }
 

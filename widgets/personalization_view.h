@@ -1,4 +1,4 @@
-// The Personalization view: what to compare (budgets in bits per weight, spreads), the run and cancel
+// The Personalization view: what to compare (budgets in bits per weight, spreads, weight rounding), the run and cancel
 // buttons, and the result: the matrix heatmap and the per-profile gain bars for a chosen budget,
 // spread and measure, and every clip with what it served for (tune: analysis and calibration, test:
 // evaluation). The window runs the comparison; this view only asks for it and shows what comes back.
@@ -34,6 +34,10 @@ public:
     std::vector<int> spreads(QString* error = nullptr) const;
     void setBudgetBits(const QString& text);
     void setSpreads(const QString& text);
+    // The schemes' weight rounding: "mse" (nearest, after the mse range search), "gptq" or "adaround"
+    // (learned on each scheme's own tune clips), as parseWeightCalibration reads it.
+    QString weightCalibration() const;
+    void setWeightCalibration(const QString& name);
 
     void setResult(std::shared_ptr<const PersonalizationResult> result);
     const std::shared_ptr<const PersonalizationResult>& result() const { return result_; }
@@ -55,6 +59,7 @@ private:
 
     QLineEdit* budgets_ = nullptr;
     QLineEdit* spreads_ = nullptr;
+    QComboBox* rounding_ = nullptr;
     QPushButton* run_ = nullptr;
     QPushButton* cancel_ = nullptr;
     QComboBox* matrix_ = nullptr;

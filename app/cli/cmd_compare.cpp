@@ -84,12 +84,12 @@ OptionSpec compareOptions() {
                             "speaker-groups", "group-by", "metric", "order", "min-bits", "distance-clips", "distance-bits",
                             "calibration-clips", "activation-bits", "weight-calibration", "activation-calibration",
                             "bootstrap", "confidence", "seed", "threads", "max-clips", "window-seconds", "raw-rate",
-                            "raw-channels", "max-memory"};
+                            "raw-channels", "max-memory", "rounding-iterations"};
     spec.repeatable = {"profile", "speaker"};
     spec.switches = {"no-uniform"};
     spec.choices = {{"metric", metricNames()},
                     {"order", {"descending", "ascending"}},
-                    {"weight-calibration", {"mse", "cosine", "minmax"}},
+                    {"weight-calibration", {"mse", "cosine", "minmax", "adaround", "gptq"}},
                     {"activation-calibration", {"mse", "percentile", "minmax"}}};
     return spec;
 }

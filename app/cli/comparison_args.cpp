@@ -60,8 +60,13 @@ void readSchemeOptions(const Args& args, CompareOptions& o) {
     ExportOptions& cal = o.calibration;
     cal.calibrationClips = args.getInt("calibration-clips", cal.calibrationClips);
     cal.activationBits = args.getInt("activation-bits", cal.activationBits);
-    // Any weight calibration the export offers.
-    cal.weights.method = parseWeightRange(args.get("weight-calibration", weightRangeName(cal.weights.method)));
+    // Any weight calibration the export offers; learned rounding (compare only) on the mse range, in
+    // independent mode.
+    const WeightMethod weights = parseWeightCalibration(args.get("weight-calibration", weightRangeName(cal.weights.method)));
+    cal.weights.method = weights.range;
+    cal.rounding.method = weights.rounding;
+    cal.rounding.adaround.iterations = args.getInt("rounding-iterations", cal.rounding.adaround.iterations);
+    if (cal.rounding.adaround.iterations < 0) throw InputError("--rounding-iterations must be 0 or more");
     cal.activations.method = parseActivationRange(args.get("activation-calibration", activationRangeName(cal.activations.method)));
     o.bootstrap.resamples = args.getInt("bootstrap", o.bootstrap.resamples);
     o.bootstrap.confidence = args.getDouble("confidence", o.bootstrap.confidence);

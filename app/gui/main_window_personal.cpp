@@ -14,6 +14,7 @@
 #include "app/gui/personalization_controller.h"
 #include "app/gui/studio_state.h"
 #include "core/base/errors.h"
+#include "core/quantize/range_methods.h"
 #include "widgets/audio_panel.h"
 #include "widgets/job_progress.h"
 #include "widgets/personalization_view.h"
@@ -172,6 +173,9 @@ bool MainWindow::startPersonalization(QString* error) {
     QString problem;
     request.budgetBits = personal_->budgetBits(&problem);
     request.options.spreads = personal_->spreads(problem.isEmpty() ? &problem : nullptr);
+    const WeightMethod weights = parseWeightCalibration(personal_->weightCalibration().toStdString());
+    request.options.calibration.weights.method = weights.range;
+    request.options.calibration.rounding.method = weights.rounding;
     if (!problem.isEmpty()) return fail(problem);
     if (!personalization_->start(request)) {  // it has said why (failed)
         if (error) error->clear();

@@ -17,6 +17,7 @@
 #include "core/export/packed_weights.h"
 #include "core/model/clip_runner.h"
 #include "core/quantize/activation_calibration.h"
+#include "core/quantize/learned_rounding.h"
 #include "core/quantize/weight_calibration.h"
 #include "core/stats/analyzer.h"
 #include "core/stats/distance_scores.h"
@@ -209,7 +210,11 @@ PersonalizationResult runSchemes(const SpeechModel& model, const AudioCorpus& co
     const ProgressFn calProgress = phases.phase("calibrating", calibrationUnits);
     std::map<std::pair<int, std::vector<bool>>, std::vector<ActivationEncoding>> actCache;
     std::map<std::tuple<int, int, int>, std::shared_ptr<std::vector<float>>> weightCache;  // (layer, bits, set)
-    const bool audioWeights = weightsNeedAudio(cal.weights.method);
+    // Learned rounding (lever 4(b)) reads the set's clips too; it runs layer by layer on the float
+    // model's inputs (independent mode), so a layer's codes depend on its bits and the set alone and
+    // are shared like the ranges.
+    const bool learned = cal.rounding.method != WeightRounding::Nearest;
+    const bool audioWeights = weightsNeedAudio(cal.weights.method) || learned;
     std::size_t calibrated = 0;
     for (Variant& v : variants) {
         const int set = v.calibrationSet;
@@ -249,6 +254,11 @@ PersonalizationResult runSchemes(const SpeechModel& model, const AudioCorpus& co
             WeightCalibrationOptions w = cal.weights;
             w.threads = options.threads;
             std::vector<WeightEncoding> enc = calibrateWeights(model, needed, &setAudio, clips, w, within("weights"));
+            if (learned) {
+                LearnedRoundingOptions rounding = cal.rounding;
+                rounding.sequential = false;
+                learnRounding(model, enc, setAudio, clips, {}, w, rounding, within("weights"), options.threads);
+            }
             for (std::size_t l = 0; l < nLayers; ++l) {
                 if (needed[l] >= kFloatBits) continue;
                 WeightEntry entry{info.layers[l].name, info.layers[l].shape, {}, std::move(enc[l].codes)};

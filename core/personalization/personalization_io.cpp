@@ -86,7 +86,9 @@ json toJson(const PersonalizationResult& r) {
                      {"uniform", o.uniform},
                      {"activation_bits", o.calibration.activationBits},
                      {"calibration_clips_per_speaker", o.calibration.calibrationClips},
-                     {"weight_calibration", weightRangeName(o.calibration.weights.method)},
+                     {"weight_calibration", weightCalibrationName({o.calibration.weights.method, o.calibration.rounding.method})},
+                     {"rounding_iterations", o.calibration.rounding.method == WeightRounding::AdaRound
+                                                 ? json(o.calibration.rounding.adaround.iterations) : json(nullptr)},
                      {"activation_calibration", activationRangeName(o.calibration.activations.method)},
                      {"bootstrap", {{"resamples", o.bootstrap.resamples}, {"confidence", o.bootstrap.confidence},
                                     {"seed", o.bootstrap.seed}}}};
