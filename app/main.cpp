@@ -3,9 +3,14 @@
 //              [--distances] [--screenshot FILE] [--export-figures DIR] [--size WxH] [--select-layer N]
 //              [--show FIGURE] [--export-model DIR] [--export-dialog]
 //              [--analysis analysis.json [--allocation allocation.json]]
-//              [--figure-format png|pdf] [--figure-size WxH] [--figure-dpi N]
+//              [--figure-format png|pdf] [--figure-size WxH] [--figure-dpi N] [--max-memory SIZE]
+//              [--test-fraction F | --split FILE] [--speaker-groups FILE] [--compare BITS[,BITS...]]
+//              [--personalization personalization.json] [--scoring all|statistics] [--scoring-results scoring.json]
 // --analysis shows saved results without model or audio; with --export-figures it is the headless
-// figure renderer behind `quantscope-cli figures`.
+// figure renderer behind `quantscope-cli figures`. --help and --version need no display; without a
+// display (and no QT_QPA_PLATFORM) the studio says so in one line instead of Qt's platform abort.
+#include <csignal>
+
 #include <QAction>
 #include <QApplication>
 #include <QCommandLineParser>
@@ -19,16 +24,66 @@
 #include <QTimer>
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <memory>
 
+#include "app/gui/fleet_figure.h"
 #include "app/gui/main_window.h"
 #include "app/gui/studio_state.h"
-#include "core/allocation_io.h"
-#include "core/analysis.h"
-#include "core/errors.h"
+#include "core/allocation/allocation_io.h"
+#include "core/base/json_io.h"
+#include "core/personalization/personalization_io.h"
+#include "core/stats/analysis.h"
+#include "core/base/errors.h"
+#include "core/base/version.h"
+#include "widgets/personalization_view.h"
+#include "core/base/system_memory.h"
+#include "widgets/scoring_view.h"
 
 namespace {
+
+const char* kHeadless = "run it headless with quantscope-cli, or with QT_QPA_PLATFORM=offscreen";
+
+bool hasArgument(int argc, char** argv, std::initializer_list<const char*> names) {
+    for (int i = 1; i < argc; ++i)
+        for (const char* n : names)
+            if (std::strcmp(argv[i], n) == 0) return true;
+    return false;
+}
+
+bool envSet(const char* name) {
+    const char* v = std::getenv(name);
+    return v && *v;
+}
+
+// Why no window can open, before Qt tries: no platform asked for and no display to show it on.
+std::string displayProblem(int argc, char** argv) {
+    if (envSet("QT_QPA_PLATFORM") || hasArgument(argc, argv, {"-platform", "--platform"})) return {};
+    if (envSet("DISPLAY") || envSet("WAYLAND_DISPLAY")) return {};
+    return std::string("quantscope: no display to open the studio on (DISPLAY and WAYLAND_DISPLAY are unset); ") +
+           kHeadless;
+}
+
+// While QApplication starts: Qt's messages are held back, and a fatal one (a display that is set but
+// cannot be reached) becomes one line and exit code 1 instead of Qt's platform-plugin abort.
+QStringList heldMessages;
+QtMessageHandler previousHandler = nullptr;
+
+void startupHandler(QtMsgType type, const QMessageLogContext& context, const QString& message) {
+    if (type != QtFatalMsg) {
+        heldMessages << qFormatLogMessage(type, context, message);  // printed once the window can open
+        return;
+    }
+    // Qt's own reason ("qt.qpa.xcb: could not connect to display :1"), else its fatal message's first line.
+    QString reason = message.section(QLatin1Char('\n'), 0, 0);
+    for (const QString& m : heldMessages)
+        if (m.contains(QLatin1String("display"), Qt::CaseInsensitive)) reason = m;
+    std::fprintf(stderr, "quantscope: cannot open a window (%s); %s\n", qPrintable(reason.trimmed()), kHeadless);
+    std::fflush(stderr);
+    std::_Exit(1);
+}
 
 void applyLook(QApplication& app) {
     app.setStyle(QStyleFactory::create(QStringLiteral("Fusion")));
@@ -103,8 +158,10 @@ void scheduleScreenshot(qs::gui::MainWindow* window, const QString& path, const 
             if (!ok) std::fprintf(stderr, "quantscope: %s\n", qPrintable(error));
             const QString ext = figureOptions.format == qs::gui::FigureExportOptions::Format::Pdf ? "pdf" : "png";
             if (ok)
-                for (qs::gui::FigureView* f : window->figures())
-                    std::printf("%s\n", qPrintable(QDir(figuresDir).absoluteFilePath(f->figureId() + "." + ext)));
+                for (qs::gui::FigureView* f : window->figures()) {  // the ones written (not an empty comparison)
+                    const QString file = QDir(figuresDir).absoluteFilePath(f->figureId() + "." + ext);
+                    if (QFileInfo::exists(file)) std::printf("%s\n", qPrintable(file));
+                }
         }
         if (!path.isEmpty()) {
             ok = grabWithDialogs(window).save(path) && ok;
@@ -115,6 +172,7 @@ void scheduleScreenshot(qs::gui::MainWindow* window, const QString& path, const 
         delete quietSince;
         window->cancelAnalysis();
         window->cancelExport();
+        window->cancelPersonalization();
         QApplication::exit(ok ? 0 : 1);
     });
     timer->start();
@@ -123,11 +181,10 @@ void scheduleScreenshot(qs::gui::MainWindow* window, const QString& path, const 
 }  // namespace
 
 int main(int argc, char** argv) {
-    QApplication app(argc, argv);
+    std::signal(SIGXFSZ, SIG_IGN);  // past a file-size limit writes fail (EFBIG) and say so
     QApplication::setApplicationName(QStringLiteral("quantscope"));
     QApplication::setOrganizationName(QStringLiteral("quantscope"));
-    QApplication::setApplicationVersion(QStringLiteral("0.1.0"));
-    applyLook(app);
+    QApplication::setApplicationVersion(QString::fromStdString(qs::versionText()));
 
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral("Personalized label-free mixed-precision quantization studio"));
@@ -143,6 +200,11 @@ int main(int argc, char** argv) {
     const QCommandLineOption size(QStringLiteral("size"), QStringLiteral("Window size, e.g. 1600x1000."), QStringLiteral("WxH"));
     const QCommandLineOption layer(QStringLiteral("select-layer"), QStringLiteral("Layer to select once it exists (index)."),
                                    QStringLiteral("N"));
+    const QCommandLineOption fleet(QStringLiteral("fleet"),
+                                   QStringLiteral("With --export-figures: draw the fleet figure of a fleet folder "
+                                                  "(quantscope-cli personalize's output) and exit."),
+                                   QStringLiteral("folder"));
+    parser.addOption(fleet);
     const QCommandLineOption figures(QStringLiteral("export-figures"),
                                      QStringLiteral("Export every figure as PNG into DIR once everything has loaded, then quit."),
                                      QStringLiteral("DIR"));
@@ -175,8 +237,51 @@ int main(int argc, char** argv) {
                                         QStringLiteral("Size of exported figures (default 1200x600)."), QStringLiteral("WxH"));
     const QCommandLineOption figureDpi(QStringLiteral("figure-dpi"),
                                        QStringLiteral("Resolution of exported PNG figures (default 150)."), QStringLiteral("N"));
+    const QCommandLineOption maxMemory(QStringLiteral("max-memory"),
+                                       QStringLiteral("Memory limit of analyses and exports, e.g. 4G (default: half of the "
+                                                      "memory available, or Analysis > Memory limit)."),
+                                       QStringLiteral("SIZE"));
+    const QCommandLineOption testFraction(QStringLiteral("test-fraction"),
+                                          QStringLiteral("Hold out this share of each speaker's files for test."), QStringLiteral("F"));
+    const QCommandLineOption splitList(QStringLiteral("split"), QStringLiteral("Tune/test split list (path,part)."),
+                                       QStringLiteral("FILE"));
+    const QCommandLineOption speakerGroups(QStringLiteral("speaker-groups"),
+                                           QStringLiteral("Speaker metadata (SPEAKERS.TXT, Common Voice .tsv, speakers.csv)."),
+                                           QStringLiteral("FILE"));
+    const QCommandLineOption compare(QStringLiteral("compare"),
+                                     QStringLiteral("Once the model and audio are in, run the personalization matrix at "
+                                                    "these budgets (bits per weight)."),
+                                     QStringLiteral("BITS"));
+    const QCommandLineOption scoring(QStringLiteral("scoring"),
+                                     QStringLiteral("Once an analysis is in, compare the scoring rules (all, or the statistics "
+                                                    "only) at the budget panel's budget."),
+                                     QStringLiteral("RULES"));
+    const QCommandLineOption savedPersonalization(QStringLiteral("personalization"),
+                                                  QStringLiteral("Show a saved personalization.json."), QStringLiteral("FILE"));
+    const QCommandLineOption savedScoring(QStringLiteral("scoring-results"), QStringLiteral("Show a saved scoring.json."),
+                                          QStringLiteral("FILE"));
+    parser.addOption(scoring);
+    parser.addOption(savedScoring);
     parser.addOptions({model, audio, analyze, session, screenshot, size, layer, figures, show, distances, delay, exportModel,
-                       exportDialog, savedAnalysis, savedAllocation, figureFormat, figureSize, figureDpi});
+                       exportDialog, savedAnalysis, savedAllocation, figureFormat, figureSize, figureDpi, testFraction,
+                       splitList, speakerGroups, compare, savedPersonalization, maxMemory});
+
+    // --help and --version print and exit without a display (help2man runs them at build time).
+    if (hasArgument(argc, argv, {"--help", "-h", "-?", "--help-all", "--version", "-v"})) {
+        QCoreApplication core(argc, argv);
+        parser.process(core);
+        return 0;
+    }
+    if (const std::string problem = displayProblem(argc, argv); !problem.empty()) {
+        std::fprintf(stderr, "%s\n", problem.c_str());
+        return 1;
+    }
+    previousHandler = qInstallMessageHandler(startupHandler);
+    QApplication app(argc, argv);
+    qInstallMessageHandler(previousHandler);
+    for (const QString& m : heldMessages) std::fprintf(stderr, "%s\n", qPrintable(m));
+    heldMessages.clear();
+    applyLook(app);
     parser.process(app);
 
     // Figure options are checked before anything else, so a typo fails at once.
@@ -208,7 +313,26 @@ int main(int argc, char** argv) {
         }
     }
 
+    std::int64_t memoryLimit = 0;
+    if (parser.isSet(maxMemory)) {
+        try {
+            memoryLimit = qs::parseMemorySize(parser.value(maxMemory).toStdString(), "--max-memory");
+        } catch (const qs::Error& e) {
+            std::fprintf(stderr, "quantscope: %s\n", e.what());
+            return 2;
+        }
+    }
+    if (parser.isSet(fleet)) {
+        if (!parser.isSet(figures)) {
+            std::fprintf(stderr, "quantscope: --fleet needs --export-figures DIR\n");
+            return 2;
+        }
+        return qs::gui::exportFleetFigure(parser.value(fleet), QFileInfo(parser.value(figures)).absoluteFilePath(),
+                                          figureOptions);
+    }
+
     qs::gui::MainWindow window;
+    if (memoryLimit > 0) window.setMaxMemory(memoryLimit);
     if (parser.isSet(size)) {
         const QStringList wh = parser.value(size).split(QLatin1Char('x'));
         if (wh.size() == 2) window.resize(wh[0].toInt(), wh[1].toInt());
@@ -239,6 +363,54 @@ int main(int argc, char** argv) {
             std::fprintf(stderr, "quantscope: %s\n", qPrintable(error));
             if (batch) return 1;
         }
+    }
+    if (parser.isSet(testFraction)) window.setSplit(qs::SplitSpec::fraction(parser.value(testFraction).toDouble()));
+    if (parser.isSet(splitList)) window.setSplit(qs::SplitSpec::list(parser.value(splitList).toStdString()));
+    if (parser.isSet(speakerGroups)) {
+        QString error;
+        if (!window.loadSpeakerGroups(parser.value(speakerGroups), &error)) {
+            std::fprintf(stderr, "quantscope: %s\n", qPrintable(error));
+            if (batch) return 1;
+        }
+    }
+    if (parser.isSet(savedPersonalization)) {
+        try {
+            const QString path = parser.value(savedPersonalization);
+            window.showPersonalization(std::make_shared<const qs::PersonalizationResult>(
+                qs::personalizationFromJson(qs::readJson(path.toStdString()))));
+        } catch (const qs::Error& e) {
+            std::fprintf(stderr, "quantscope: %s: %s\n", qPrintable(parser.value(savedPersonalization)), e.what());
+            if (batch) return 1;
+        }
+    }
+    if (parser.isSet(savedScoring)) {
+        QString error;
+        if (!window.openComparisonFile(parser.value(savedScoring), &error)) {
+            std::fprintf(stderr, "quantscope: %s\n", qPrintable(error));
+            if (batch) return 1;
+        }
+    }
+    if (parser.isSet(compare)) {
+        window.personalizationView()->setBudgetBits(parser.value(compare));
+        // Once, when the model and the audio are in.
+        auto once = std::make_shared<QMetaObject::Connection>();
+        *once = QObject::connect(&window, &qs::gui::MainWindow::idle, &window, [&window, once] {
+            if (!window.state()->model() || window.state()->audioFolders().empty()) return;
+            QObject::disconnect(*once);
+            QString error;
+            if (!window.startPersonalization(&error) && !error.isEmpty()) std::fprintf(stderr, "quantscope: %s\n", qPrintable(error));
+        });
+    }
+    if (parser.isSet(scoring)) {
+        window.scoringView()->setDistanceRules(parser.value(scoring) != QLatin1String("statistics"));
+        // Once, when an analysis is in (the rules are compared at its budget).
+        auto once = std::make_shared<QMetaObject::Connection>();
+        *once = QObject::connect(&window, &qs::gui::MainWindow::idle, &window, [&window, once] {
+            if (!window.state()->analysis()) return;
+            QObject::disconnect(*once);
+            QString error;
+            if (!window.startScoring(&error) && !error.isEmpty()) std::fprintf(stderr, "quantscope: %s\n", qPrintable(error));
+        });
     }
     if (parser.isSet(model)) window.openModel(parser.value(model));
     for (const QString& dir : parser.values(audio)) window.addAudioFolder(dir);

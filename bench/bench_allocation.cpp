@@ -8,7 +8,7 @@
 #include <random>
 #include <vector>
 
-#include "core/allocation.h"
+#include "core/allocation/allocation.h"
 
 namespace {
 

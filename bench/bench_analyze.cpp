@@ -13,8 +13,8 @@
 #include <cstring>
 #include <string>
 
-#include "core/analyzer.h"
-#include "core/errors.h"
+#include "core/stats/analyzer.h"
+#include "core/base/errors.h"
 
 namespace {
 

@@ -14,10 +14,10 @@
 #include <cstring>
 #include <string>
 
-#include "core/activation_calibration.h"
-#include "core/audio_corpus.h"
-#include "core/errors.h"
-#include "core/weight_calibration.h"
+#include "core/quantize/activation_calibration.h"
+#include "core/audio/audio_corpus.h"
+#include "core/base/errors.h"
+#include "core/quantize/weight_calibration.h"
 
 namespace {
 

@@ -16,7 +16,7 @@
 
 #include <time.h>
 
-#include "core/activation_stats.h"
+#include "core/stats/activation_stats.h"
 
 namespace {
 

@@ -1,5 +1,5 @@
 // labels: unit
-// Activation quantizer calibration (core/activation_calibration.h): minmax reproduces the export's
+// Activation quantizer calibration (core/quantize/activation_calibration.h): minmax reproduces the export's
 // original per-tensor arithmetic bit for bit, percentile and mse clip outliers on inputs with a known
 // answer, per-embedding-group quantization finds and groups outlier channels, and per-channel
 // fake-quantization runs through the model and its exported TorchScript exactly as ATen computes it.
@@ -12,11 +12,11 @@
 #include <optional>
 #include <random>
 
-#include "core/activation_calibration.h"
-#include "core/audio_corpus.h"
-#include "core/clip_runner.h"
-#include "core/errors.h"
-#include "core/speech_model.h"
+#include "core/quantize/activation_calibration.h"
+#include "core/audio/audio_corpus.h"
+#include "core/model/clip_runner.h"
+#include "core/base/errors.h"
+#include "core/model/speech_model.h"
 #include "tests/support/audio_files.h"
 
 namespace {
@@ -25,7 +25,7 @@ std::string fixture(const std::string& name) { return std::string(QS_FIXTURES_DI
 
 bool sameBits(float a, float b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 
-// core/quantized_export.cpp's setInputQuantizer before this calibration existed, verbatim.
+// core/export/quantized_export.cpp's setInputQuantizer before this calibration existed, verbatim.
 struct Todays {
     float min, max, scale;
     std::int64_t zeroPoint;
@@ -39,7 +39,7 @@ Todays todaysQuantizer(float lo, float hi, int bits) {
     return {lo, hi, scale, std::clamp<std::int64_t>(std::int64_t(std::nearbyint(-lo / scale)), 0, qmax)};
 }
 
-// core/quantized_export.cpp's InputRangeSink, verbatim but for the name.
+// core/export/quantized_export.cpp's InputRangeSink, verbatim but for the name.
 class TodaysRangeSink : public qs::LayerSink {
 public:
     explicit TodaysRangeSink(std::size_t layers) : lo(layers, INFINITY), hi(layers, -INFINITY) {}

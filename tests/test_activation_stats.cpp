@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "core/activation_stats.h"
-#include "core/errors.h"
+#include "core/stats/activation_stats.h"
+#include "core/base/errors.h"
 
 using qs::ActivationStats;
 using qs::StatsSummary;

@@ -10,13 +10,13 @@
 #include <algorithm>
 #include <random>
 
-#include "core/activation_stats.h"
-#include "core/allocation.h"
-#include "core/allocation_io.h"
-#include "core/analysis.h"
-#include "core/errors.h"
-#include "core/sensitivity.h"
-#include "core/size_model.h"
+#include "core/stats/activation_stats.h"
+#include "core/allocation/allocation.h"
+#include "core/allocation/allocation_io.h"
+#include "core/stats/analysis.h"
+#include "core/base/errors.h"
+#include "core/allocation/sensitivity.h"
+#include "core/allocation/size_model.h"
 
 Q_DECLARE_METATYPE(std::vector<int>)
 Q_DECLARE_METATYPE(std::vector<bool>)

@@ -21,12 +21,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/analysis.h"
-#include "core/analyzer.h"
-#include "core/clip_runner.h"
-#include "core/audio_corpus.h"
-#include "core/errors.h"
-#include "core/speech_model.h"
+#include "core/stats/analysis.h"
+#include "core/stats/analyzer.h"
+#include "core/model/clip_runner.h"
+#include "core/audio/audio_corpus.h"
+#include "core/base/errors.h"
+#include "core/model/speech_model.h"
 #include "tests/support/audio_files.h"
 
 using namespace qs::test;
@@ -99,7 +99,7 @@ struct ExactStats {
     std::vector<float> channelAbsMax;
 };
 
-// The q-quantile convention of core/activation_stats.h: sorted value at index floor(q * (n - 1)).
+// The q-quantile convention of core/stats/activation_stats.h: sorted value at index floor(q * (n - 1)).
 double orderStatistic(std::vector<double> x, double q) {
     const auto k = std::size_t(std::floor(q * double(x.size() - 1)));
     std::nth_element(x.begin(), x.begin() + std::ptrdiff_t(k), x.end());

@@ -1,4 +1,5 @@
 // labels: unit
+// links: qs_audio
 // AudioCorpus and transcripts: folder layouts, formats, resampling, windows, bad files. All audio is
 // synthesised into a temporary folder with tests/support/audio_files.h.
 #include <QTemporaryDir>
@@ -6,13 +7,16 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <limits>
 #include <numeric>
 #include <string>
 #include <vector>
 
-#include "core/audio_corpus.h"
-#include "core/errors.h"
-#include "core/transcripts.h"
+#include "core/audio/audio_corpus.h"
+#include "core/base/errors.h"
+#include "core/audio/transcripts.h"
 #include "tests/support/audio_files.h"
 
 using qs::AudioCorpus;
@@ -154,6 +158,12 @@ private slots:
     // Selection
     void selectSpeakers();
     void limitClips();
+
+    // Decoding from memory (the fuzz harnesses' entry point)
+    void memoryDecodesAsTheFile_data();
+    void memoryDecodesAsTheFile();
+    void nonFiniteSamplesAreAnError();
+    void memoryRejectsDamagedData();
 };
 
 // ---------------------------------------------------------------------------------------------- layouts
@@ -639,6 +649,76 @@ void TestAudioCorpus::limitClips() {
     QCOMPARE(c.speakers()[0].seconds, 2.0);
     QCOMPARE(clipIds(c.speakers()[1]), (Strings{"c"}));
     QCOMPARE(c.speakers()[1].seconds, 0.5);
+}
+
+// ---------------------------------------------------------------------------------------------- memory
+
+namespace {
+
+std::string fileBytes(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+}  // namespace
+
+void TestAudioCorpus::memoryDecodesAsTheFile_data() {
+    QTest::addColumn<AudioFormat>("format");
+    QTest::addColumn<int>("rate");
+    QTest::addColumn<int>("channels");
+    QTest::newRow("wav16 44.1k stereo") << AudioFormat::Wav16 << 44100 << 2;
+    QTest::newRow("flac 16k") << AudioFormat::Flac16 << 16000 << 1;
+    QTest::newRow("ogg 22.05k") << AudioFormat::OggVorbis << 22050 << 1;
+    QTest::newRow("raw 8k 3 channels") << AudioFormat::Raw16 << 8000 << 3;
+}
+
+// decodeAudioMemory gives exactly what load() gives for the file's first clip (a 2 s window).
+void TestAudioCorpus::memoryDecodesAsTheFile() {
+    QFETCH(AudioFormat, format);
+    QFETCH(int, rate);
+    QFETCH(int, channels);
+    Tree t;
+    const std::string path = t.at(std::string("spk/tone.") + formatExtension(format));
+    writeSine(path, format, rate, channels, 3.3, 330.0, 0.4);
+    CorpusOptions o;
+    o.rawRate = rate;
+    o.rawChannels = channels;
+    o.windowSeconds = 2.0;
+    const AudioCorpus c = AudioCorpus::scan(t.root(), o);
+    const std::vector<float> fromFile = c.load(c.speakers().at(0).clips.at(0));
+    const std::string bytes = fileBytes(path);
+    const std::vector<float> fromMemory =
+        qs::decodeAudioMemory(path, bytes.data(), bytes.size(), o, format == AudioFormat::Raw16);
+    QCOMPARE(fromMemory.size(), std::size_t(32000));
+    QVERIFY(fromMemory == fromFile);
+}
+
+// A float file holding a NaN or an infinity is refused with the frame, not analysed as NaN.
+void TestAudioCorpus::nonFiniteSamplesAreAnError() {
+    Tree t;
+    std::vector<float> x = sine(16000, 0.5, 440, 0.5);
+    x[1234] = std::numeric_limits<float>::quiet_NaN();
+    writeAudio(t.at("spk/nan.wav"), AudioFormat::WavFloat, 16000, 1, x);
+    const AudioCorpus c = AudioCorpus::scan(t.root());
+    try {
+        (void)c.load(c.speakers().at(0).clips.at(0));
+        QFAIL("a NaN sample was loaded");
+    } catch (const qs::AudioError& e) {
+        QCOMPARE(QString(e.what()), QString::fromStdString(t.at("spk/nan.wav") + " holds a NaN or infinite sample at frame 1234"));
+    }
+}
+
+void TestAudioCorpus::memoryRejectsDamagedData() {
+    Tree t;
+    writeSine(t.at("a.wav"), AudioFormat::Wav16, 16000, 1, 0.5, 440, 0.5);
+    const std::string bytes = fileBytes(t.at("a.wav"));
+    const CorpusOptions o;
+    QVERIFY_THROWS_EXCEPTION(qs::AudioError, qs::decodeAudioMemory("x.wav", bytes.data(), 0, o));
+    QVERIFY_THROWS_EXCEPTION(qs::AudioError, qs::decodeAudioMemory("x.wav", "not audio at all", 16, o));
+    QVERIFY_THROWS_EXCEPTION(qs::AudioError, qs::decodeAudioMemory("x.wav", bytes.data(), 30, o));  // header cut
+    // Data cut after the header: what is there decodes (as libsndfile reads a truncated WAV).
+    const std::vector<float> part = qs::decodeAudioMemory("x.wav", bytes.data(), 44 + 2000, o);
+    QCOMPARE(part.size(), std::size_t(1000));
 }
 
 QTEST_APPLESS_MAIN(TestAudioCorpus)

@@ -1,4 +1,5 @@
 // labels: e2e
+// links: qs_base
 // quantscope-cli allocate end to end: a hand-written analysis.json in, allocation.json out, and one
 // clear line on stderr with a non-zero exit code for every kind of bad input.
 #include <QtTest>
@@ -63,6 +64,7 @@ private slots:
     void errors_data();
     void errors();
     void missingAndMalformedFiles();
+    void startsWithoutLibTorch();
 
 private:
     Run run(const QStringList& args);
@@ -74,6 +76,25 @@ void TestCliAllocate::initTestCase() {
     QVERIFY(dir_.isValid());
     analysis_ = dir_.filePath("analysis.json");
     std::ofstream(analysis_.toStdString()) << analysisDocument().dump(2);
+}
+
+// allocate runs no model, so it never loads the engine or LibTorch (issue 11: start-up in ~0.15 s
+// instead of ~1 s). analyze, the control, loads both as soon as it needs the model.
+void TestCliAllocate::startsWithoutLibTorch() {
+    Run r;
+    const QStringList allocate = qs::test::loadedLibraries(
+        QStringLiteral(QS_CLI), {"allocate", "--analysis", analysis_, "--target-mb", "4.5", "--out", dir_.filePath("a.json")}, &r);
+    QCOMPARE(r.exitCode, 0);
+    QVERIFY2(allocate.contains("libqs_allocation.so"), qPrintable(allocate.join(' ')));
+    for (const QString& lib : allocate)
+        QVERIFY2(!lib.startsWith("libtorch") && !lib.startsWith("libc10") && lib != "libqs_engine.so", qPrintable(lib));
+
+    const QStringList analyze = qs::test::loadedLibraries(
+        QStringLiteral(QS_CLI), {"analyze", "--model", QStringLiteral(QS_FIXTURES_DIR "/w2v2_traced.pt"), "--audio",
+                                 dir_.filePath("no-such-folder"), "--out", dir_.filePath("x.json")}, &r);
+    QVERIFY(r.exitCode != 0);  // the folder is missing, after the model loaded
+    QVERIFY2(analyze.contains("libqs_engine.so"), qPrintable(analyze.join(' ')));
+    QVERIFY2(!analyze.filter(QRegularExpression("^libtorch_cpu\\.so")).isEmpty(), qPrintable(analyze.join(' ')));
 }
 
 Run TestCliAllocate::run(const QStringList& args) {

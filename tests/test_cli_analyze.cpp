@@ -310,9 +310,9 @@ void TestCliAnalyze::failedRunKeepsExistingFile() {
 // exits with 130 and writes nothing.
 void TestCliAnalyze::ctrlCCancels() {
     // 60 recordings of 20 s, cut into 600 clips of 2 s: a minute or so of work, while one clip takes
-    // a fraction of a second. (Whole 20 s clips would not do: the fixture's encoder downsamples only
-    // 20×, so its attention over 16,000 frames takes ~25 s and gigabytes per clip, and a cancel waits
-    // for the running clips to finish.)
+    // a fraction of a second. (Not whole 20 s clips: the fixture's encoder downsamples only 20×, so
+    // its attention over 16,000 frames takes gigabytes per clip. A cancel no longer waits for running
+    // clips, it stops them at their next layer: test_forward_memory, test_cli_cancel.)
     const QString longAudio = path("long");
     for (int i = 0; i < 60; ++i)
         writeSine(QString("%1/%2/clip%3.wav").arg(longAudio).arg(i % 2 ? "x" : "y").arg(i, 2, 10, QChar('0')).toStdString(),

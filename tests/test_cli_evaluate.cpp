@@ -3,10 +3,10 @@
 // on a generated corpus; evaluation.json with the contract's keys, the per-speaker summary on stderr,
 // --quantized as an export folder or a .pt file, and one clear stderr line, a non-zero exit and no
 // output file for bad input.
-#include "core/export_report.h"
-#include "core/json_io.h"
-#include "core/quantizer.h"
-#include "core/speech_model.h"
+#include "core/export/export_report.h"
+#include "core/base/json_io.h"
+#include "core/quantize/quantizer.h"
+#include "core/model/speech_model.h"
 #include "tests/support/audio_files.h"
 
 #include <QtTest>

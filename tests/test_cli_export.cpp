@@ -2,11 +2,11 @@
 // quantscope-cli export end to end: analyze → allocation → export with each calibration option, the
 // folder's files agreeing with the options, and one clear stderr line, a non-zero exit and no folder
 // for bad options.
-#include "core/allocation.h"
-#include "core/allocation_io.h"
-#include "core/analysis.h"
-#include "core/json_io.h"
-#include "core/packed_weights.h"
+#include "core/allocation/allocation.h"
+#include "core/allocation/allocation_io.h"
+#include "core/stats/analysis.h"
+#include "core/base/json_io.h"
+#include "core/export/packed_weights.h"
 #include "tests/support/audio_files.h"
 
 #include <QtTest>
@@ -131,7 +131,7 @@ void TestCliExport::errors_data() {
     QTest::addColumn<QStringList>("options");
     QTest::addColumn<QString>("message");
     QTest::newRow("unknown method") << QStringList{"--weight-calibration", "maxx"}
-                                    << "--weight-calibration must be one of minmax, mse, cosine, not 'maxx'";
+                                    << "--weight-calibration must be one of mse, cosine, minmax, adaround, gptq, not 'maxx'";
     QTest::newRow("unknown granularity") << QStringList{"--weight-granularity", "row"}
                                          << "--weight-granularity must be one of channel, tensor, group, not 'row'";
     QTest::newRow("group size") << QStringList{"--weight-group-size", "0"} << "--weight-group-size must be 1 or more";

@@ -2,9 +2,9 @@
 // quantscope-cli figures end to end: a saved analysis and allocation become the studio's seven
 // figures as valid PNG (at the asked size and resolution) or PDF files, drawn headless; bad inputs
 // are one clear stderr line, a non-zero exit and no files.
-#include "core/allocation.h"
-#include "core/allocation_io.h"
-#include "core/analysis.h"
+#include "core/allocation/allocation.h"
+#include "core/allocation/allocation_io.h"
+#include "core/stats/analysis.h"
 #include "tests/support/audio_files.h"
 
 #include <QtTest>
@@ -13,6 +13,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QImage>
 #include <QImageReader>
 #include <QTemporaryDir>
@@ -47,6 +48,20 @@ private Q_SLOTS:
         r.speaker = "spk1";
         allocation_ = path("allocation.json");
         qs::saveAllocation(allocation_.toStdString(), qs::allocateAnalysis(analysis, r));
+    }
+
+    // The studio draws a saved analysis's figures without loading the engine or LibTorch (issue 11),
+    // so `figures` starts as fast as `allocate`.
+    void figuresLoadNoLibTorch() {
+        const QString studio = QFileInfo(QStringLiteral(QS_CLI)).dir().filePath("quantscope");
+        qs::test::CliRun r;
+        const QStringList libs = qs::test::loadedLibraries(
+            studio, {"--analysis", analysis_, "--allocation", allocation_, "--export-figures", path("nolibtorch")}, &r);
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err.right(2000)));
+        QVERIFY(QFile::exists(path("nolibtorch") + "/allocation.png"));
+        QVERIFY2(libs.contains("libqs_allocation.so") && libs.contains("libQt6Widgets.so.6"), qPrintable(libs.join(' ')));
+        for (const QString& lib : libs)
+            QVERIFY2(!lib.startsWith("libtorch") && !lib.startsWith("libc10") && lib != "libqs_engine.so", qPrintable(lib));
     }
 
     void pngAtTheAskedSize() {
@@ -103,6 +118,7 @@ private Q_SLOTS:
         // An allocation of two made-up layers stands for one made from another model.
         const QString other = path("other.json");
         qs::Allocation foreign;
+        foreign.targetMb = 1.0;
         foreign.layers = {{"a.fc", 10, 1.0, 8, true}, {"b.fc", 10, 1.0, 8, true}};
         qs::saveAllocation(other.toStdString(), foreign);
         args.replaceInStrings("ANALYSIS", analysis_).replaceInStrings("OTHER", other);

@@ -10,8 +10,8 @@
 #include <random>
 #include <thread>
 
-#include "core/clip_runner.h"
-#include "core/errors.h"
+#include "core/model/clip_runner.h"
+#include "core/base/errors.h"
 
 class TestClipRunner : public QObject {
     Q_OBJECT

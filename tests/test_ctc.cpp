@@ -1,11 +1,12 @@
 // labels: unit
+// links: qs_evaluation
 // Greedy CTC decoding on hand-worked frame sequences: repeats, blanks between repeats, separators,
 // special tokens, ties, and the checks on the model output's shape.
 #include <QtTest>
 
-#include "core/ctc.h"
-#include "core/errors.h"
-#include "core/speech_model.h"
+#include "core/evaluation/ctc.h"
+#include "core/base/errors.h"
+#include "core/model/speech_model.h"
 
 namespace {
 

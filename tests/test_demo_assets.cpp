@@ -5,12 +5,12 @@
 // quantscope's own pipeline (FLAC decoding, soxr resampling of the 8 kHz user, normalization,
 // TorchScript forward, greedy CTC, WER/CER) reproduces the float model's transcripts and word and
 // character errors the script measured in Python, voice by voice and user clip by user clip, exactly.
-// The script resamples the 8 kHz user with the same libsoxr call as core/audio_corpus.cpp (via ctypes),
+// The script resamples the 8 kHz user with the same libsoxr call as core/audio/audio_corpus.cpp (via ctypes),
 // so that user needs no tolerance either.
-#include "core/audio_corpus.h"
-#include "core/evaluation.h"
-#include "core/json_io.h"
-#include "core/speech_model.h"
+#include "core/audio/audio_corpus.h"
+#include "core/evaluation/evaluation.h"
+#include "core/base/json_io.h"
+#include "core/model/speech_model.h"
 
 #include <QtTest>
 

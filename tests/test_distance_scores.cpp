@@ -4,11 +4,11 @@
 #include <QtTest>
 #include <cmath>
 
-#include "core/allocation.h"
-#include "core/distance_scores.h"
-#include "core/errors.h"
-#include "core/quantizer.h"
-#include "core/sensitivity.h"
+#include "core/allocation/allocation.h"
+#include "core/stats/distance_scores.h"
+#include "core/base/errors.h"
+#include "core/quantize/quantizer.h"
+#include "core/allocation/sensitivity.h"
 #include "tests/support/audio_files.h"
 
 namespace {

@@ -1,4 +1,5 @@
 // labels: unit
+// links: qs_evaluation
 // WER and CER: hand-computed substitutions, insertions, deletions and empty strings, the text
 // normalisation, corpus accumulation, and the edit distance against an independent brute force.
 #include <QtTest>
@@ -6,7 +7,7 @@
 #include <map>
 #include <random>
 
-#include "core/error_rates.h"
+#include "core/evaluation/error_rates.h"
 
 namespace {
 

@@ -1,16 +1,16 @@
 // labels: unit
-// Quantized evaluation (core/evaluation.h): a model against itself is perfect (SQNR at the 300 dB
+// Quantized evaluation (core/evaluation/evaluation.h): a model against itself is perfect (SQNR at the 300 dB
 // cap, KL 0, no transcript errors); against a 4-bit export made with core's own exporter, every measure
 // equals a direct computation over the same clips (OutputComparer, greedyCtcDecode, wordErrors,
 // charErrors); references from sidecar .txt files; mismatched models, models without labels, skipped
 // files, the JSON keys and cancellation.
-#include "core/ctc.h"
-#include "core/error_rates.h"
-#include "core/errors.h"
-#include "core/evaluation.h"
-#include "core/output_compare.h"
-#include "core/quantizer.h"
-#include "core/speech_model.h"
+#include "core/evaluation/ctc.h"
+#include "core/evaluation/error_rates.h"
+#include "core/base/errors.h"
+#include "core/evaluation/evaluation.h"
+#include "core/evaluation/output_compare.h"
+#include "core/quantize/quantizer.h"
+#include "core/model/speech_model.h"
 #include "tests/support/audio_files.h"
 
 #include <QtTest>

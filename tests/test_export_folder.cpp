@@ -3,16 +3,19 @@
 // with each other, with the allocation and with the size model, and appear all at once or not at all.
 #include <QtTest>
 #include <cmath>
+#include <atomic>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
-#include "core/allocation.h"
-#include "core/analyzer.h"
-#include "core/errors.h"
-#include "core/export_report.h"
-#include "core/json_io.h"
-#include "core/packed_weights.h"
-#include "core/quantized_export.h"
+#include "core/allocation/allocation.h"
+#include "core/stats/analyzer.h"
+#include "core/base/cancel.h"
+#include "core/base/errors.h"
+#include "core/export/export_report.h"
+#include "core/base/json_io.h"
+#include "core/export/packed_weights.h"
+#include "core/export/quantized_export.h"
 #include "tests/support/audio_files.h"
 
 namespace {
@@ -388,6 +391,46 @@ private Q_SLOTS:
         QVERIFY(f.open(QIODevice::ReadOnly));
         QCOMPARE(f.readAll(), before);
         QCOMPARE(QDir(s.dir.path()).entryList(QStringList() << "*.tmp.*" << "*.old.*", QDir::Dirs | QDir::Files).size(), 0);
+    }
+
+    // A cancel once the folder is being written (after calibration) stops it there: no folder, no
+    // temporary one. The write runs on a worker that checks between parameters and files, while this
+    // thread asks the progress callback (bench/bench_cancel measures how soon it stops mid-way).
+    void cancelWhileWritingLeavesNothing() {
+        Setup s;
+        const std::string out = (s.dir.path() + "/writing").toStdString();
+        int writingCalls = 0;
+        QVERIFY_THROWS_EXCEPTION(qs::Cancelled,
+                                 qs::exportQuantizedModel(s.model, s.analysis, s.allocate(0.25), s.corpus.get(), {}, out,
+                                                          [&](const qs::Progress& p) {
+                                                              if (p.message.rfind("writing ", 0) != 0) return true;
+                                                              ++writingCalls;
+                                                              return false;
+                                                          }));
+        QCOMPARE(writingCalls, 1);
+        QVERIFY(!QFileInfo::exists(QString::fromStdString(out)));
+        QCOMPARE(QDir(s.dir.path()).entryList(QStringList() << "*.tmp.*", QDir::Dirs | QDir::Files).size(), 0);
+    }
+
+    // A large file (a model.pt of a few hundred MB) is written in chunks with a cancel check between
+    // them: a cancel leaves neither the file nor its temporary; without one the bytes are exact.
+    void largeWritesStopOnCancel() {
+        QTemporaryDir dir;
+        const std::string path = (dir.path() + "/big.bin").toStdString();
+        std::string bytes(std::size_t(40) << 20, '\0');
+        for (std::size_t i = 0; i < bytes.size(); i += 4096) bytes[i] = char(i / 4096);
+        std::atomic<bool> flag{true};
+        {
+            qs::CancelScope scope(&flag);
+            QVERIFY_THROWS_EXCEPTION(qs::Cancelled, qs::writeFileAtomic(path, bytes));
+            qs::writeFileAtomic(path + ".small", "a small file is written whole");  // one chunk: no check
+        }
+        QVERIFY(!QFileInfo::exists(QString::fromStdString(path)));
+        QCOMPARE(QDir(dir.path()).entryList(QStringList() << "*.tmp.*", QDir::Files).size(), 0);
+        qs::writeFileAtomic(path, bytes);
+        std::ifstream in(path, std::ios::binary);
+        const std::string back((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        QVERIFY(back == bytes);
     }
 };
 

@@ -2,13 +2,17 @@
 // The exported quantized TorchScript model computes exactly what quantscope's own quantized forward
 // pass computes, in LibTorch and in stock PyTorch, with standard ATen operators only.
 #include <QtTest>
+#include <atomic>
+#include <chrono>
 #include <cmath>
+#include <thread>
 #include <fstream>
 #include <map>
 
-#include "core/errors.h"
-#include "core/quantizer.h"
-#include "core/speech_model.h"
+#include "core/base/cancel.h"
+#include "core/base/errors.h"
+#include "core/quantize/quantizer.h"
+#include "core/model/speech_model.h"
 
 namespace {
 
@@ -231,6 +235,53 @@ private Q_SLOTS:
         const Plan plan = quantizeAll(m, 8);
         const std::vector<qs::ActivationQuant> one{{2, 0.01f, 0, -128, 127}};
         QVERIFY(m.forwardWithWeights(x, {}, nullptr, one).values != m.forward(x).values);
+    }
+
+    // A cancel at any moment of writing model.pt (reloading the float model, rewriting it,
+    // serialising it, writing the file) either comes too late, and the file is complete, or throws
+    // Cancelled and leaves no file: serialisation never stops short (LibTorch's archive writer would
+    // end the process) and never leaves a partial archive. The moments are spread over one export's
+    // duration; bench/bench_cancel measures how soon it stops on the 94M model.
+    void cancelAtAnyMomentOfTheWrite() {
+        QTemporaryDir dir;
+        const qs::SpeechModel m = qs::SpeechModel::load(fixture("w2v2_scripted.pt"));
+        const Plan plan = quantizeAll(m, 4);
+        const std::string out = (dir.path() + "/model.pt").toStdString();
+        QElapsedTimer clock;
+        clock.start();
+        m.exportQuantized(out, plan.overrides, plan.acts);
+        const qint64 fullUs = std::max<qint64>(clock.nsecsElapsed() / 1000, 1000);
+        const QByteArray whole = [&] { QFile f(QString::fromStdString(out)); f.open(QIODevice::ReadOnly); return f.readAll(); }();
+        QVERIFY(QFile::remove(QString::fromStdString(out)));
+        int cancelled = 0;
+        const int moments = 24;
+        for (int k = 0; k < moments; ++k) {
+            std::atomic<bool> flag{false};
+            std::thread canceller([&] {
+                std::this_thread::sleep_for(std::chrono::microseconds(fullUs * k / moments));
+                flag = true;
+            });
+            bool stopped = false;
+            try {
+                qs::CancelScope scope(&flag);
+                m.exportQuantized(out, plan.overrides, plan.acts);
+            } catch (const qs::Cancelled&) {
+                stopped = true;
+            }
+            canceller.join();
+            const QString path = QString::fromStdString(out);
+            QCOMPARE(QDir(dir.path()).entryList(QStringList() << "*.tmp.*", QDir::Files).size(), 0);
+            if (stopped) {
+                ++cancelled;
+                QVERIFY2(!QFileInfo::exists(path), qPrintable(QString::number(k)));
+            } else {
+                QFile f(path);
+                QVERIFY(f.open(QIODevice::ReadOnly));
+                QVERIFY2(f.readAll() == whole, qPrintable(QString::number(k)));  // the same bytes as uncancelled
+                QVERIFY(QFile::remove(path));
+            }
+        }
+        QVERIFY2(cancelled >= moments / 2, qPrintable(QString::number(cancelled)));
     }
 
     void badQuantizers() {

@@ -20,7 +20,7 @@
 #include "app/gui/main_window.h"
 #include "app/gui/recent_files.h"
 #include "app/gui/studio_state.h"
-#include "core/audio_corpus.h"
+#include "core/audio/audio_corpus.h"
 #include "tests/support/audio_files.h"
 #include "tests/support/gui_wait.h"
 #include "widgets/allocation_view.h"
@@ -28,8 +28,8 @@
 #include "widgets/budget_panel.h"
 #include "widgets/comparison_view.h"
 #include "widgets/sensitivity_view.h"
-#include "core/allocation.h"
-#include "core/sensitivity.h"
+#include "core/allocation/allocation.h"
+#include "core/allocation/sensitivity.h"
 
 using namespace qs;
 using namespace qs::gui;

@@ -1,7 +1,9 @@
 // labels: gui
 // Figure export: every figure writes a valid PNG (signature, pixel size from size × dpi / 96, the dpi
 // recorded in the file) and a valid PDF (header and trailer); "export all" writes one file per
-// figure; an unwritable path is an error message, not a crash.
+// figure; an unwritable path is an error message, not a crash. Exported figures are report figures:
+// the selected layer (band and outlined bar) is not in them, and each has a title and a caption
+// saying what it shows.
 #include <QtTest>
 
 #include <QFile>
@@ -11,10 +13,14 @@
 #include <cmath>
 #include <memory>
 
+#include "app/gui/budget_controller.h"
 #include "app/gui/main_window.h"
 #include "app/gui/studio_state.h"
-#include "core/analyzer.h"
-#include "core/speech_model.h"
+#include "widgets/figure_view.h"
+#include "widgets/plot_style.h"
+#include <qcustomplot.h>
+#include "core/stats/analyzer.h"
+#include "core/model/speech_model.h"
 #include "tests/support/audio_files.h"
 
 using namespace qs;
@@ -35,6 +41,32 @@ QByteArray tail(const QString& path, int n) {
     return f.readAll();
 }
 
+// Pixels of the selected-layer band (selectionColour() over white).
+int bandPixels(const QImage& image) {
+    const QColor band = qs::gui::selectionColour();
+    const double a = band.alphaF();
+    const int r = int(std::lround(255 * (1 - a) + band.red() * a)), g = int(std::lround(255 * (1 - a) + band.green() * a)),
+              b = int(std::lround(255 * (1 - a) + band.blue() * a));
+    int n = 0;
+    for (int y = 0; y < image.height(); ++y)
+        for (int x = 0; x < image.width(); ++x) {
+            const QRgb p = image.pixel(x, y);
+            n += std::abs(qRed(p) - r) <= 3 && std::abs(qGreen(p) - g) <= 3 && std::abs(qBlue(p) - b) <= 3;
+        }
+    return n;
+}
+
+// Dark (text) pixels in the top strip's middle third, where a centred title is.
+int titlePixels(const QImage& image) {
+    int n = 0;
+    for (int y = 0; y < image.height() * 6 / 100; ++y)
+        for (int x = image.width() / 3; x < image.width() * 2 / 3; ++x) {
+            const QRgb p = image.pixel(x, y);
+            n += qRed(p) < 90 && qGreen(p) < 90 && qBlue(p) < 90;
+        }
+    return n;
+}
+
 }  // namespace
 
 class TestGuiExport : public QObject {
@@ -49,6 +81,9 @@ private slots:
     void exportAllWritesEveryFigure();
     void unwritablePathIsAnError();
     void figuresWithoutAnalysisStillExport();
+    void exportsCarryNoSelection_data();
+    void exportsCarryNoSelection();
+    void exportsSayWhatTheyShow();
 
 private:
     QTemporaryDir dir_;
@@ -162,6 +197,72 @@ void TestGuiExport::figuresWithoutAnalysisStillExport() {
     QString error;
     QVERIFY2(empty.exportFigure(QStringLiteral("sensitivity"), path, {}, &error), qPrintable(error));
     QCOMPARE(head(path, 8), QByteArray("\x89PNG\r\n\x1a\n", 8));
+}
+
+void TestGuiExport::exportsCarryNoSelection_data() {
+    QTest::addColumn<QString>("figure");
+    for (const char* id : {"allocation", "sensitivity", "speaker_comparison", "outliers"}) QTest::newRow(id) << QString::fromLatin1(id);
+}
+
+// On screen the selected layer has its band; the exported file has none, and is the same whichever
+// layer is selected. The screen keeps its selection.
+void TestGuiExport::exportsCarryNoSelection() {
+    QFETCH(QString, figure);
+    FigureView* view = window_->figure(figure);
+    QVERIFY(view);
+    FigureExportOptions o;
+    o.width = 900;
+    o.height = 500;
+    o.dpi = 96;
+    window_->selectLayer(3);
+    QVERIFY(bandPixels(view->plot()->toPixmap(900, 500).toImage()) > 100);
+    QString error;
+    const QString three = dir_.filePath(figure + "-layer3.png"), five = dir_.filePath(figure + "-layer5.png");
+    QVERIFY2(window_->exportFigure(figure, three, o, &error), qPrintable(error));
+    QCOMPARE(bandPixels(QImage(three)), 0);
+    QVERIFY(bandPixels(view->plot()->toPixmap(900, 500).toImage()) > 100);
+    window_->selectLayer(5);
+    QVERIFY2(window_->exportFigure(figure, five, o, &error), qPrintable(error));
+    QVERIFY(QImage(three) == QImage(five));
+    window_->selectLayer(3);
+}
+
+// Every export has a title above the plot, and a caption naming the model and what else the figure
+// depends on: speaker, metric and budget, or the layer.
+void TestGuiExport::exportsSayWhatTheyShow() {
+    QTRY_VERIFY_WITH_TIMEOUT(window_->budget()->ready() && !window_->budget()->allocation().layers.empty(), 60000);
+    const QString model = QStringLiteral("fixtures/w2v2_traced.pt");
+    const QString layer = QStringLiteral("layer ") + QString::fromStdString(window_->state()->layers()[3].name);
+    const QMap<QString, QStringList> expected = {
+        {"allocation", {model, "speaker all", "metric median |y|", "budget "}},
+        {"sensitivity", {model, "speakers all, spk0, spk1", "metric median |y|", "budget ", "\nbars filled with"}},
+        {"speaker_comparison", {model, "speakers spk0 (blue) vs spk1 (orange)", "metric median |y|", "budget "}},
+        {"budget_curve", {model, "speaker all", "metric median |y|", "budget "}},
+        {"histogram", {model, layer, "speaker all", "budget "}},
+        {"outliers", {model, "speaker all", "\nbox p0.1–p99.9"}},
+        {"channels", {model, layer, "speaker all"}},
+    };
+    // The report figures; the personalization tab's two are checked in test_gui_personalization.
+    QList<FigureView*> report;
+    for (FigureView* view : window_->figures())
+        if (expected.contains(view->figureId())) report << view;
+    QCOMPARE(report.size(), expected.size());
+    for (FigureView* view : report) {
+        const QString caption = view->exportCaption();
+        for (const QString& part : expected.value(view->figureId())) {
+            QVERIFY2(caption.contains(part), qPrintable(view->figureId() + ": '" + part + "' not in '" + caption + "'"));
+        }
+        if (view->figureId() == QLatin1String("outliers") || view->figureId() == QLatin1String("channels"))
+            QVERIFY2(!caption.contains("metric") && !caption.contains("budget"), qPrintable(caption));
+        const QString path = dir_.filePath(view->figureId() + "-titled.png");
+        FigureExportOptions o;
+        o.width = 900;
+        o.height = 500;
+        o.dpi = 96;
+        QString error;
+        QVERIFY2(view->exportFigure(path, o, &error), qPrintable(error));
+        QVERIFY2(titlePixels(QImage(path)) > 40, qPrintable(view->figureId()));
+    }
 }
 
 QTEST_MAIN(TestGuiExport)

@@ -1,19 +1,23 @@
 // labels: gui
 // Exporting the quantized model from the studio: the action is enabled only with a model, an analysis
 // and an allocation; through its dialog it writes a folder whose model.pt loads, whose report.csv has
-// its header and one row and whose encodings.json covers the model's layers; the calibration audio
-// is narrowed to the allocation's speaker; cancelling leaves no folder behind and the app usable;
-// bad folders are one clear message, not a crash.
+// its header and one row and whose encodings.json covers the model's layers and lists the calibration
+// files; the calibration audio is narrowed to the allocation's speaker; quality is never measured on
+// calibration clips; cancelling leaves no folder behind and the app usable;
+// bad folders are one clear message, not a crash; learned rounding is offered with an estimate of its
+// time and reaches the files.
 #include <QtTest>
 
 #include <QAction>
 #include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
+#include <QLabel>
 #include <QStatusBar>
 #include <QDialogButtonBox>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLineEdit>
@@ -29,7 +33,7 @@
 #include "app/gui/export_controller.h"
 #include "app/gui/main_window.h"
 #include "app/gui/studio_state.h"
-#include "core/speech_model.h"
+#include "core/model/speech_model.h"
 #include "tests/support/audio_files.h"
 #include "tests/support/gui_wait.h"
 #include "widgets/budget_panel.h"
@@ -75,6 +79,7 @@ private slots:
     void cancelLeavesNoFolderAndTheAppUsable();
     void badFoldersAreOneClearMessage();
     void cancelDuringEvaluationKeepsTheExport();
+    void learnedRoundingFromTheStudio();
 
 private:
     QAction* action(const char* id) const { return window_->findChild<QAction*>(QString::fromLatin1(id)); }
@@ -231,17 +236,15 @@ void TestGuiModelExport::exportActionWritesALoadableFolder() {
     QCOMPARE(std::size_t(enc.value(QStringLiteral("layers")).toObject().size()), layers);
     QCOMPARE(std::size_t(enc.value(QStringLiteral("param_encodings")).toObject().size()), layers);
     QCOMPARE(std::size_t(enc.value(QStringLiteral("activation_encodings")).toObject().size()), layers);
-    // Evaluated afterwards on every clip of the calibration audio: evaluation.json, and report.csv
-    // carries its measures; the result is what the file says.
-    QVERIFY(result.evaluated);
-    QCOMPARE(result.evaluatedClips, 4);
-    const QJsonObject all = readJsonObject(out + QStringLiteral("/evaluation.json")).value(QStringLiteral("all")).toObject();
-    QCOMPARE(all.value(QStringLiteral("sqnr_db")).toDouble(), result.sqnrDb);
-    QVERIFY(result.sqnrDb > 0);
-    const QStringList head = csvLines(out + QStringLiteral("/report.csv"))[0].split(QLatin1Char(','));
-    const QStringList row = csvLines(out + QStringLiteral("/report.csv"))[1].split(QLatin1Char(','));
-    QVERIFY(!row.value(int(head.indexOf(QStringLiteral("sqnr_db")))).isEmpty());
-    QVERIFY(window_->statusBar()->currentMessage().contains(QStringLiteral("SQNR")));
+    // Every clip calibrated the model and no test split is set: quality is never measured on
+    // calibration clips, so there is no evaluation, and the status line says why. (With a split the
+    // evaluation runs on the test clips: test_gui_personalization.)
+    QVERIFY(!result.evaluated);
+    QVERIFY2(result.evaluationProblem.contains(QStringLiteral("every clip was used for calibration")),
+             qPrintable(result.evaluationProblem));
+    QVERIFY(!QFile::exists(out + QStringLiteral("/evaluation.json")));
+    QVERIFY(window_->statusBar()->currentMessage().contains(QStringLiteral("Not evaluated")));
+    QCOMPARE(readJsonObject(out + QStringLiteral("/encodings.json")).value(QStringLiteral("calibration_clips")).toArray().size(), 4);
     // The success line names the folder and the calibration clips.
     QVERIFY(action("exportModel")->isEnabled());
 }
@@ -364,6 +367,50 @@ void TestGuiModelExport::cancelDuringEvaluationKeepsTheExport() {
     QVERIFY(QFile::exists(request.outDir + QStringLiteral("/model.pt")));
     QVERIFY(!QFile::exists(request.outDir + QStringLiteral("/evaluation.json")));
     QVERIFY(tmpSiblings(request.outDir).isEmpty());
+}
+
+// AdaRound and GPTQ in the dialog (iterations for AdaRound only, the time they take in the note), and
+// a GPTQ export from the studio whose encodings say so.
+void TestGuiModelExport::learnedRoundingFromTheStudio() {
+    ModelExportDialog dialog(QStringLiteral("speaker all"), QStringLiteral("every speaker of audio"));
+    dialog.setEstimator([](const ModelExportSettings& s) {
+        return s.weightCalibration == QLatin1String("adaround") ? 0.15 * s.roundingIterations : 12.0;
+    });
+    auto* weights = dialog.findChild<QComboBox*>(QStringLiteral("exportWeightCalibration"));
+    auto* iterations = dialog.findChild<QSpinBox*>(QStringLiteral("exportRoundingIterations"));
+    auto* note = dialog.findChild<QLabel*>(QStringLiteral("exportNote"));
+    QVERIFY(weights && iterations && note);
+    QVERIFY(!iterations->isEnabled());
+    QVERIFY(!note->text().contains(QStringLiteral("about")));
+    weights->setCurrentIndex(weights->findData(QStringLiteral("adaround")));
+    QVERIFY(iterations->isEnabled());
+    QCOMPARE(iterations->value(), 100);
+    QVERIFY2(note->text().contains(QStringLiteral("about 15 s")), qPrintable(note->text()));
+    iterations->setValue(400);
+    QVERIFY2(note->text().contains(QStringLiteral("about 1 min")), qPrintable(note->text()));
+    QCOMPARE(dialog.settings().roundingIterations, 400);
+    weights->setCurrentIndex(weights->findData(QStringLiteral("gptq")));
+    QVERIFY(!iterations->isEnabled());
+    QVERIFY2(note->text().contains(QStringLiteral("about 10 s")), qPrintable(note->text()));
+    QCOMPARE(dialog.settings().weightCalibration, QStringLiteral("gptq"));
+
+    // The window's own estimate for the loaded model and allocation.
+    ModelExportSettings s{dir_.filePath(QStringLiteral("gptq-export")), 8, 8};
+    QCOMPARE(window_->roundingSeconds(s), 0.0);  // nearest rounding: nothing to learn
+    s.weightCalibration = QStringLiteral("gptq");
+    QVERIFY(window_->roundingSeconds(s) > 0.0);
+
+    QSignalSpy finished(window_->exporter(), &ExportController::finished);
+    QString error;
+    QVERIFY2(window_->exportModelTo(s, &error), qPrintable(error));
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 180000);
+    QVERIFY(waitIdle(window_.get()));
+    const QJsonObject layers = readJsonObject(s.folder + QStringLiteral("/encodings.json")).value(QStringLiteral("layers")).toObject();
+    QVERIFY(!layers.isEmpty());
+    for (const QString& name : layers.keys())
+        QCOMPARE(layers.value(name).toObject().value(QStringLiteral("weight_rounding")).toString(), QStringLiteral("gptq"));
+    // The GPTQ phase is too short on the fixture for the progress polls to be sure to see it: that it
+    // names itself is not checked here (core's progress messages are, in test_learned_rounding_export).
 }
 
 QTEST_MAIN(TestGuiModelExport)

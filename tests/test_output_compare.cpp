@@ -6,9 +6,9 @@
 #include <QtTest>
 #include <cmath>
 
-#include "core/errors.h"
-#include "core/output_compare.h"
-#include "core/speech_model.h"
+#include "core/base/errors.h"
+#include "core/evaluation/output_compare.h"
+#include "core/model/speech_model.h"
 
 namespace {
 

@@ -1,4 +1,5 @@
 // labels: unit
+// links: qs_export
 // weights.safetensors: bit packing at every width 2..16, bit-exact file round trips, dequantization
 // equal to core/quantizer's fake-quantization, a header that is valid safetensors (parsed here by
 // hand), the exact file size, and clear errors on invalid entries and corrupted or truncated files.
@@ -9,9 +10,9 @@
 #include <random>
 #include <sstream>
 
-#include "core/errors.h"
-#include "core/packed_weights.h"
-#include "core/quantizer.h"
+#include "core/base/errors.h"
+#include "core/export/packed_weights.h"
+#include "core/quantize/quantizer.h"
 
 namespace {
 

@@ -4,8 +4,8 @@
 
 #include <QtTest>
 
-#include "core/errors.h"
-#include "core/quantizer.h"
+#include "core/base/errors.h"
+#include "core/quantize/quantizer.h"
 
 namespace {
 

@@ -9,8 +9,8 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "core/errors.h"
-#include "core/speech_model.h"
+#include "core/base/errors.h"
+#include "core/model/speech_model.h"
 
 namespace {
 

@@ -6,14 +6,16 @@
 #include <torch/torch.h>  // before Qt: Qt's `slots` macro breaks LibTorch headers
 
 #include <QtTest>
+#include <atomic>
 #include <cmath>
 
-#include "core/audio_corpus.h"
-#include "core/errors.h"
-#include "core/layer_input_samples.h"
-#include "core/packed_weights.h"
-#include "core/quantizer.h"
-#include "core/weight_calibration.h"
+#include "core/audio/audio_corpus.h"
+#include "core/base/cancel.h"
+#include "core/base/errors.h"
+#include "core/quantize/layer_input_samples.h"
+#include "core/export/packed_weights.h"
+#include "core/quantize/quantizer.h"
+#include "core/quantize/weight_calibration.h"
 #include "tests/support/audio_files.h"
 
 namespace {
@@ -214,6 +216,22 @@ private Q_SLOTS:
         }
         QVERIFY(cosineLayers > 0);
         QVERIFY_THROWS_EXCEPTION(qs::InputError, qs::calibrateWeights(model, bits, nullptr, {}, o));
+    }
+
+    // The searches stop at a cancel flag of the thread (core/base/cancel.h), between candidates; the
+    // same search without it is unaffected.
+    void searchesStopAtACancelRequest() {
+        std::vector<float> w(64 * 96);
+        for (std::size_t i = 0; i < w.size(); ++i) w[i] = float(std::sin(0.37 * double(i)));
+        qs::WeightCalibrationOptions o;
+        const qs::WeightEncoding free = qs::calibrateWeight(w, {64, 96}, 4, o);
+        std::atomic<bool> flag{true};
+        {
+            qs::CancelScope scope(&flag);
+            QVERIFY_THROWS_EXCEPTION(qs::Cancelled, qs::calibrateWeight(w, {64, 96}, 4, o));
+            flag = false;
+            QCOMPARE(qs::calibrateWeight(w, {64, 96}, 4, o).codes.codes, free.codes.codes);
+        }
     }
 };
 

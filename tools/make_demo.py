@@ -432,7 +432,7 @@ class CtcLogits(nn.Module):
 
 def normalize_wave(x):
     """Per utterance (x - mean) / sqrt(var + 1e-7), population variance: what quantscope does for normalize: true,
-    computed as core/audio_corpus.cpp does it (in double, multiplied by the reciprocal, rounded to float)."""
+    computed as core/audio/audio_corpus.cpp does it (in double, multiplied by the reciprocal, rounded to float)."""
     x = x.double()
     mean = x.mean()
     scale = 1.0 / math.sqrt(float((x - mean).pow(2).mean()) + 1e-7)
@@ -713,7 +713,7 @@ def collate(items, idx, rng=None, pool=None):
 
 # ----------------------------------------------------------------------------------------------------
 # What quantscope reads: libsndfile's float samples (int16 / 32768), resampled with libsoxr exactly as
-# core/audio_corpus.cpp calls it (soxr_oneshot, float32 interleaved, SOXR_HQ, the output length fixed to
+# core/audio/audio_corpus.cpp calls it (soxr_oneshot, float32 interleaved, SOXR_HQ, the output length fixed to
 # llround(n * to / from) and zero-padded), then normalized.
 # ----------------------------------------------------------------------------------------------------
 

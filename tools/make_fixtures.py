@@ -52,6 +52,31 @@ def tiny_wav2vec2(num_labels=6):
     return fold_weight_norm(model)
 
 
+def memory_hungry_wav2vec2(num_labels=6):
+    """A wav2vec2 whose memory grows fast with clip length, for the memory-budget tests: its front end
+    downsamples only 20x (800 frames per second at 16 kHz) and its attention has 8 heads, so one
+    pass keeps 8 x frames^2 floats per score matrix: ~20 MB at 1 s, ~18 GB at 30 s."""
+    model = torchaudio.models.wav2vec2_model(
+        extractor_mode="layer_norm",
+        extractor_conv_layer_config=[(8, 10, 5), (8, 3, 2), (8, 2, 2)],
+        extractor_conv_bias=True,
+        encoder_embed_dim=32,
+        encoder_projection_dropout=0.0,
+        encoder_pos_conv_kernel=8,
+        encoder_pos_conv_groups=4,
+        encoder_num_layers=1,
+        encoder_num_heads=8,
+        encoder_attention_dropout=0.0,
+        encoder_ff_interm_features=32,
+        encoder_ff_interm_dropout=0.0,
+        encoder_dropout=0.0,
+        encoder_layer_norm_first=True,
+        encoder_layer_drop=0.0,
+        aux_num_out=num_labels,
+    )
+    return fold_weight_norm(model)
+
+
 def fold_weight_norm(model):
     """torchaudio's positional conv uses weight_norm, whose pre-hook neither traces nor scripts in
     torch 1.13; folding it leaves an ordinary Conv1d weight parameter with the same values."""
@@ -243,6 +268,9 @@ def main():
     save(LogitsOnly(w2v), os.path.join(args.out, "w2v2_scripted.pt"), True, meta, wave)
     # torchaudio's model itself, scripted: forward(waveforms, lengths: Optional[Tensor] = None) returns a tuple.
     save(w2v, os.path.join(args.out, "w2v2_tuple_scripted.pt"), True, dict(meta, sample_rate=8000), wave)
+    torch.manual_seed(20)
+    save(LogitsOnly(memory_hungry_wav2vec2(len(labels)).eval()), os.path.join(args.out, "memory_hungry_scripted.pt"),
+         True, meta, wave)
     torch.manual_seed(99)
     save(ControlFlowNet(), os.path.join(args.out, "control_flow_scripted.pt"), True, None, wave)
     save(AttentionNet(), os.path.join(args.out, "attention_scripted.pt"), True, None, wave)

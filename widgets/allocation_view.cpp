@@ -1,3 +1,4 @@
+// The bit allocation chart: bars per layer coloured by width, excluded layers marked.
 #include "widgets/allocation_view.h"
 
 #include <qcustomplot.h>

@@ -1,3 +1,4 @@
+// The audio panel: folders, speakers with clip counts and check boxes, drag and drop.
 #include "widgets/audio_panel.h"
 
 #include <QDir>
@@ -5,10 +6,13 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QComboBox>
 #include <QPushButton>
+#include <QSignalBlocker>
 #include <QSplitter>
 #include <QTreeWidget>
 #include <QVBoxLayout>
+#include <algorithm>
 
 #include "widgets/icons.h"
 #include "widgets/plot_style.h"
@@ -19,6 +23,8 @@ namespace {
 constexpr int PathRole = Qt::UserRole + 1;
 constexpr int SkippedFolderRole = Qt::UserRole + 2;
 constexpr int kStatusColumn = 4;
+constexpr int kSplitColumn = 5;
+const double kFractions[] = {0.2, 0.3, 0.5};
 
 bool samePath(const QString& a, const QString& b) {
     if (a == b) return true;
@@ -47,17 +53,59 @@ AudioPanel::AudioPanel(QWidget* parent) : QWidget(parent) {
     layout->addLayout(top);
     layout->addWidget(summary_);
 
+    // The tune/test split and the speaker groups.
+    auto* splitRow = new QHBoxLayout;
+    split_ = new QComboBox(this);
+    split_->setObjectName(QStringLiteral("splitChoice"));
+    split_->addItem(tr("none: every clip for everything"), 0.0);
+    for (double f : kFractions) split_->addItem(tr("%1% of each speaker's files").arg(int(f * 100)), f);
+    split_->addItem(tr("from a list…"), -1.0);
+    split_->setToolTip(tr("Test clips are held out: analysis, allocation and calibration see only the tune clips, "
+                          "evaluation only the test clips"));
+    auto* groups = new QPushButton(tr("Groups…"), this);
+    groups->setObjectName(QStringLiteral("loadGroups"));
+    groups->setToolTip(tr("Load speaker metadata (LibriSpeech SPEAKERS.TXT, a Common Voice .tsv or a speakers.csv) "
+                          "to group speakers into profiles"));
+    groupBy_ = new QComboBox(this);
+    groupBy_->setObjectName(QStringLiteral("groupBy"));
+    groupBy_->setEnabled(false);
+    groupBy_->setToolTip(tr("The attribute that groups the speakers"));
+    splitRow->addWidget(new QLabel(tr("Test clips"), this));
+    splitRow->addWidget(split_, 1);
+    splitRow->addWidget(groups);
+    splitRow->addWidget(groupBy_);
+    layout->addLayout(splitRow);
+    splitSummary_ = new QLabel(this);
+    splitSummary_->setObjectName(QStringLiteral("splitSummary"));
+    groupsSummary_ = new QLabel(this);
+    groupsSummary_->setObjectName(QStringLiteral("groupsSummary"));
+    for (QLabel* l : {splitSummary_, groupsSummary_}) {
+        l->setWordWrap(true);
+        l->setStyleSheet(QStringLiteral("color: #555;"));
+        l->setVisible(false);
+        layout->addWidget(l);
+    }
+    connect(split_, &QComboBox::activated, this, [this](int index) {
+        const double f = split_->itemData(index).toDouble();
+        if (f < 0) emit splitListRequested();
+        else emit splitChosen(f);
+    });
+    connect(groups, &QPushButton::clicked, this, &AudioPanel::groupsRequested);
+    connect(groupBy_, &QComboBox::activated, this, [this](int) { emit groupByChosen(groupBy_->currentText()); });
+
     auto* split = new QSplitter(Qt::Vertical, this);
     tree_ = new QTreeWidget(split);
     tree_->setObjectName(QStringLiteral("speakerTree"));
-    tree_->setColumnCount(5);
-    tree_->setHeaderLabels({tr("Speaker"), tr("Clips"), tr("Files"), tr("Duration"), tr("Analysis")});
+    tree_->setColumnCount(6);
+    tree_->setHeaderLabels({tr("Speaker"), tr("Clips"), tr("Files"), tr("Duration"), tr("Analysis"), tr("Tune / test")});
+    tree_->headerItem()->setToolTip(kSplitColumn, tr("Files for analysis and calibration / files held out for "
+                                                     "evaluation, under the chosen split"));
     tree_->headerItem()->setToolTip(kStatusColumn, tr("Each speaker's analysis: queued, clips done while it runs, "
                                                       "analysed once its results are in"));
     tree_->setRootIsDecorated(true);
     tree_->setUniformRowHeights(true);
     tree_->header()->setSectionResizeMode(0, QHeaderView::Stretch);
-    for (int c = 1; c < 5; ++c) tree_->header()->setSectionResizeMode(c, QHeaderView::ResizeToContents);
+    for (int c = 1; c < 6; ++c) tree_->header()->setSectionResizeMode(c, QHeaderView::ResizeToContents);
     tree_->header()->setStretchLastSection(false);
 
     auto* skippedBox = new QWidget(split);
@@ -252,6 +300,66 @@ void AudioPanel::clearSpeakerStatus() {
 QString AudioPanel::speakerStatusText(const QString& folder, const QString& speaker) const {
     const QTreeWidgetItem* item = speakerItem(folder, speaker);
     return item ? item->text(kStatusColumn) : QString();
+}
+
+void AudioPanel::setSplitChoice(double testFraction, const QString& listPath) {
+    QSignalBlocker block(split_);
+    if (!listPath.isEmpty()) {
+        split_->setItemText(split_->count() - 1, tr("list %1").arg(QFileInfo(listPath).fileName()));
+        split_->setCurrentIndex(split_->count() - 1);
+        return;
+    }
+    split_->setItemText(split_->count() - 1, tr("from a list…"));
+    int index = split_->findData(testFraction);
+    if (index < 0 && testFraction > 0) {  // a fraction the menu does not offer: add it
+        split_->insertItem(split_->count() - 1, tr("%1% of each speaker's files").arg(testFraction * 100, 0, 'g', 3), testFraction);
+        index = split_->count() - 2;
+    }
+    split_->setCurrentIndex(std::max(0, index));
+}
+
+void AudioPanel::setSplitCounts(const QString& folderPath, const QMap<QString, QPair<int, int>>& tuneTest) {
+    const bool wasUpdating = updating_;
+    updating_ = true;
+    for (int i = 0; i < tree_->topLevelItemCount(); ++i) {
+        QTreeWidgetItem* folder = tree_->topLevelItem(i);
+        if (!samePath(folder->data(0, PathRole).toString(), folderPath)) continue;
+        int tune = 0, test = 0;
+        for (int j = 0; j < folder->childCount(); ++j) {
+            QTreeWidgetItem* speaker = folder->child(j);
+            auto it = tuneTest.find(speaker->text(0));
+            if (it == tuneTest.end()) {
+                speaker->setText(kSplitColumn, QString());
+                continue;
+            }
+            speaker->setText(kSplitColumn, QStringLiteral("%1 / %2").arg(it->first).arg(it->second));
+            speaker->setTextAlignment(kSplitColumn, Qt::AlignRight | Qt::AlignVCenter);
+            tune += it->first, test += it->second;
+        }
+        folder->setText(kSplitColumn, tuneTest.isEmpty() ? QString() : QStringLiteral("%1 / %2").arg(tune).arg(test));
+        folder->setTextAlignment(kSplitColumn, Qt::AlignRight | Qt::AlignVCenter);
+    }
+    updating_ = wasUpdating;
+}
+
+QString AudioPanel::splitText(const QString& folder, const QString& speaker) const {
+    const QTreeWidgetItem* item = speakerItem(folder, speaker);
+    return item ? item->text(kSplitColumn) : QString();
+}
+
+void AudioPanel::setSplitSummary(const QString& text) {
+    splitSummary_->setText(text);
+    splitSummary_->setVisible(!text.isEmpty());
+}
+
+void AudioPanel::setGroups(const QStringList& attributes, const QString& current, const QString& summary) {
+    QSignalBlocker block(groupBy_);
+    groupBy_->clear();
+    groupBy_->addItems(attributes);
+    groupBy_->setCurrentIndex(std::max<int>(0, int(attributes.indexOf(current))));
+    groupBy_->setEnabled(!attributes.isEmpty());
+    groupsSummary_->setText(summary);
+    groupsSummary_->setVisible(!summary.isEmpty());
 }
 
 void AudioPanel::onItemChanged(QTreeWidgetItem* item, int column) {

@@ -1,3 +1,4 @@
+// QCPBars whose fill follows each bar's own bit colour, with the selected bar outlined.
 #include "widgets/bit_bars.h"
 
 #include <algorithm>
@@ -56,6 +57,7 @@ void BitsLegend::update(const std::set<int>& bits) {
 
 QCPItemRect* makeSelectionBand(QCPAxisRect* rect) {
     auto* band = new QCPItemRect(rect->parentPlot());
+    band->setObjectName(QLatin1String(kSelectionBandName));
     band->setClipAxisRect(rect);
     for (QCPItemPosition* p : {band->topLeft, band->bottomRight}) {
         p->setAxes(rect->axis(QCPAxis::atBottom), rect->axis(QCPAxis::atLeft));

@@ -16,6 +16,7 @@ public:
     // One brush per key 0..n-1; keys without one use the series brush.
     void setBarBrushes(const QVector<QBrush>& brushes) { brushes_ = brushes; }
     void setHighlightedKey(int key) { highlighted_ = key; }
+    int highlightedKey() const { return highlighted_; }
     // A band across the top of every bar (the series' own colour when bars are filled by bits).
     void setCapColour(const QColor& colour) { cap_ = colour; }
 
@@ -46,7 +47,9 @@ private:
     QList<QPointer<QCPBars>> entries_;
 };
 
-// A translucent vertical band behind the selected layer, spanning the axis rect's height.
+// A translucent vertical band behind the selected layer, spanning the axis rect's height. Its object
+// name is kSelectionBandName, so that exports can leave it out (export_look.h).
+inline constexpr const char* kSelectionBandName = "selectionBand";
 QCPItemRect* makeSelectionBand(QCPAxisRect* rect);
 void placeSelectionBand(QCPItemRect* band, int layer);  // layer < 0 hides it
 

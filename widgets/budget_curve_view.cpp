@@ -1,3 +1,4 @@
+// The budget curve: size against average bits, the float model, the floor and the current target.
 #include "widgets/budget_curve_view.h"
 
 #include <qcustomplot.h>

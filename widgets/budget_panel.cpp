@@ -1,5 +1,7 @@
+// The budget strip: metric, order, floor, speaker, and the MB slider with its spin box.
 #include "widgets/budget_panel.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QGridLayout>
@@ -12,7 +14,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "core/sensitivity.h"
+#include "core/allocation/sensitivity.h"
 #include "widgets/plot_style.h"
 
 namespace qs::gui {
@@ -55,10 +57,25 @@ BudgetPanel::BudgetPanel(QWidget* parent) : QWidget(parent) {
     minBits_->setValue(2);
     minBits_->setPrefix(tr("floor "));
     minBits_->setSuffix(tr(" bits"));
+    fitFiles_ = new QCheckBox(tr("fit the files"), this);
+    fitFiles_->setObjectName(QStringLiteral("fitFiles"));
+    fitFiles_->setToolTip(tr("Budget what the export writes, not myQASR's size model: each layer's scales and zero "
+                             "points at per-channel granularity, and ONNX's storage widths (2–4-bit layers take 4 bits, "
+                             "5–8-bit layers 8). weights.safetensors and model.onnx's weights then come in under the "
+                             "budget."));
+    spread_ = new QSpinBox(this);
+    spread_->setObjectName(QStringLiteral("spread"));
+    spread_->setRange(1, 31);
+    spread_->setValue(1);
+    spread_->setPrefix(tr("spread "));
+    spread_->setSuffix(tr(" bit"));
+    spread_->setToolTip(tr("Relaxed uniformity: every layer stays within this many bits of the most precise one. "
+                           "1 is myQASR's Algorithm 1 (all layers within one bit); more lets the scores move bits further"));
     speaker_ = new QComboBox(this);
     speaker_->setObjectName(QStringLiteral("speaker"));
     speaker_->setMinimumContentsLength(10);
-    speaker_->setToolTip(tr("Whose statistics the allocation follows (\"all\" pools every speaker)"));
+    speaker_->setToolTip(tr("Whose statistics the allocation follows: a speaker, a speaker group, or \"all\" "
+                            "pooling every speaker"));
 
     auto* settings = new QHBoxLayout;
     settings->setSpacing(6);
@@ -66,6 +83,8 @@ BudgetPanel::BudgetPanel(QWidget* parent) : QWidget(parent) {
     settings->addWidget(metric_);
     settings->addWidget(order_);
     settings->addWidget(minBits_);
+    settings->addWidget(fitFiles_);
+    settings->addWidget(spread_);
     settings->addSpacing(8);
     settings->addWidget(new QLabel(tr("Speaker"), this));
     settings->addWidget(speaker_);
@@ -114,6 +133,8 @@ BudgetPanel::BudgetPanel(QWidget* parent) : QWidget(parent) {
     connect(metric_, &QComboBox::currentIndexChanged, this, changed);
     connect(order_, &QComboBox::currentIndexChanged, this, changed);
     connect(minBits_, &QSpinBox::valueChanged, this, changed);
+    connect(fitFiles_, &QCheckBox::toggled, this, changed);
+    connect(spread_, &QSpinBox::valueChanged, this, changed);
     connect(speaker_, &QComboBox::currentIndexChanged, this, changed);
     connect(slider_, &QSlider::valueChanged, this, &BudgetPanel::onSlider);
     connect(spin_, &QDoubleSpinBox::valueChanged, this, &BudgetPanel::onSpin);
@@ -144,7 +165,11 @@ void BudgetPanel::setOrder(const QString& name) {
     if (i >= 0) order_->setCurrentIndex(i);
 }
 int BudgetPanel::minBits() const { return minBits_->value(); }
+bool BudgetPanel::fitFiles() const { return fitFiles_->isChecked(); }
+void BudgetPanel::setFitFiles(bool on) { fitFiles_->setChecked(on); }
 void BudgetPanel::setMinBits(int bits) { minBits_->setValue(bits); }
+int BudgetPanel::spread() const { return spread_->value(); }
+void BudgetPanel::setSpread(int bits) { spread_->setValue(bits); }
 QString BudgetPanel::speaker() const { return speaker_->currentText(); }
 
 void BudgetPanel::setSpeakers(const QStringList& speakers) {
@@ -214,14 +239,16 @@ void BudgetPanel::onSpin(double mb) {
     emit targetChanged(target_);
 }
 
-void BudgetPanel::setReadout(double sizeMb, double floatMb, double averageBits, double ratio) {
+void BudgetPanel::setReadout(double sizeMb, double floatMb, double averageBits, double ratio, double filesMb) {
     if (!std::isfinite(sizeMb)) {
         size_->setText(tr("Size <b>–</b>"));
         bits_->setText(tr("Average <b>–</b>"));
         ratio_->setText(tr("Compression <b>–</b>"));
         return;
     }
-    size_->setText(tr("Size <b>%1</b> of %2").arg(formatMb(sizeMb), formatMb(floatMb)));
+    size_->setText(std::isfinite(filesMb)
+                       ? tr("Files <b>≤ %1</b> (size model %2) of %3").arg(formatMb(filesMb), formatMb(sizeMb), formatMb(floatMb))
+                       : tr("Size <b>%1</b> of %2").arg(formatMb(sizeMb), formatMb(floatMb)));
     bits_->setText(tr("Average <b>%1 bits</b>").arg(averageBits, 0, 'f', 2));
     ratio_->setText(tr("Compression <b>%1×</b>").arg(ratio, 0, 'f', 2));
 }

@@ -1,10 +1,13 @@
-// The budget strip: the metric, order, bit floor and speaker the allocation is computed for, the
+// The budget strip: the metric, order, bit floor, spread and speaker (or speaker group) the allocation
+// is computed for, the
 // memory budget slider (MB) with an exact spin box, and what the current allocation achieves.
 #pragma once
 
 #include <QStringList>
+#include <cmath>
 #include <QWidget>
 
+class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
 class QLabel;
@@ -28,6 +31,11 @@ public:
     void setOrder(const QString& name);
     int minBits() const;
     void setMinBits(int bits);
+    // "Fit the files": budget the export files (scales, zero points, ONNX storage) instead of myQASR's size.
+    bool fitFiles() const;
+    void setFitFiles(bool on);
+    int spread() const;  // relaxed uniformity S: 1 is myQASR's Algorithm 1
+    void setSpread(int bits);
     QString speaker() const;
     void setSpeakers(const QStringList& speakers);  // keeps the current one when still available
     void setSpeaker(const QString& name);
@@ -42,14 +50,15 @@ public:
     double targetAt(int position) const;
     QSlider* slider() const { return slider_; }
 
-    void setReadout(double sizeMb, double floatMb, double averageBits, double ratio);
+    // filesMb: the export files' bound when the allocation fits the files (NAN otherwise).
+    void setReadout(double sizeMb, double floatMb, double averageBits, double ratio, double filesMb = NAN);
     void setProblem(const QString& message);  // one line in red; empty hides it
 
     static QString metricLabel(const QString& name);  // "median |y|"
 
 signals:
     void targetChanged(double mb);
-    void settingsChanged();  // metric, order, floor or speaker
+    void settingsChanged();  // metric, order, floor, fit-files or speaker
 
 private:
     void onSlider(int position);
@@ -58,6 +67,8 @@ private:
     QComboBox* metric_ = nullptr;
     QComboBox* order_ = nullptr;
     QSpinBox* minBits_ = nullptr;
+    QCheckBox* fitFiles_ = nullptr;
+    QSpinBox* spread_ = nullptr;
     QComboBox* speaker_ = nullptr;
     QSlider* slider_ = nullptr;
     QDoubleSpinBox* spin_ = nullptr;

@@ -1,3 +1,4 @@
+// Per-channel max |y| bars of the selected layer, outlier channels highlighted, sortable.
 #include "widgets/channel_view.h"
 
 #include <qcustomplot.h>
@@ -29,6 +30,7 @@ ChannelView::ChannelView(QWidget* parent)
 
     QCustomPlot* p = plot();
     p->yAxis->setLabel(tr("max |y|"));
+    p->xAxis->grid()->setZeroLinePen(Qt::NoPen);  // channel 0 is no origin
     placeLegend(p, Qt::AlignTop | Qt::AlignRight, true);
     normal_ = new QCPBars(p->xAxis, p->yAxis);
     normal_->setName(tr("channel"));
@@ -53,6 +55,13 @@ void ChannelView::setLayer(const QString& layer, const QString& speaker, const s
     speaker_ = speaker;
     values_ = values;
     rebuild();
+}
+
+QString ChannelView::exportCaption() const {
+    const QString line = joinCaption({context().model, layer_.isEmpty() ? QString() : tr("layer %1").arg(layer_),
+                                      speaker_.isEmpty() ? QString() : tr("speaker %1").arg(speaker_)});
+    if (values_.empty()) return line;
+    return line + QLatin1Char('\n') + subtitle().section(QStringLiteral(" · "), 2) + tr("; dashed: the median");
 }
 
 void ChannelView::rebuild() {

@@ -24,6 +24,8 @@ public:
     void setSorted(bool on);
     int outlierCount() const { return outliers_; }
 
+    QString exportCaption() const override;
+
 private:
     void rebuild();
 

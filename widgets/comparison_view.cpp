@@ -1,3 +1,4 @@
+// The speaker comparison figure: two speakers' scores and allocations, differing layers marked.
 #include "widgets/comparison_view.h"
 
 #include <qcustomplot.h>
@@ -57,7 +58,7 @@ ComparisonView::ComparisonView(QWidget* parent)
     bitsRect_ = addRect(p, 2, tr("bits"));
     budgetRect_ = addRect(p, 3, tr("layers differing"));
     budgetRect_->axis(QCPAxis::atBottom)->setLabel(tr("budget (MB)"));
-    p->plotLayout()->setRowStretchFactors({0.05, 1.0, 1.0, 0.8});
+    p->plotLayout()->setRowStretchFactors({0.05, 1.0, 1.3, 0.8});  // the bits row holds the layer names too
     // Budgets span a wide range: the bottom plot zooms (wheel) and pans (drag) along the budget axis.
     p->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
     for (QCPAxisRect* r : {scoresRect_, bitsRect_}) {
@@ -154,6 +155,12 @@ void ComparisonView::setSelectedLayer(int layer) {
     replotLater();
 }
 
+QString ComparisonView::exportCaption() const {
+    const FigureContext& c = context();
+    const QString pair = data_.valid() ? tr("speakers %1 (blue) vs %2 (orange)").arg(data_.a, data_.b) : QString();
+    return joinCaption({c.model, pair, c.metric.isEmpty() ? QString() : tr("metric %1").arg(c.metric), c.budget});
+}
+
 void ComparisonView::rebuild() {
     const int n = int(names_.size());
     const QStringList shortNames = shortLayerNames(names_);
@@ -193,6 +200,11 @@ void ComparisonView::rebuild() {
     marks_->setData(mk, mv, true);
     scoresRect_->axis(QCPAxis::atLeft)->setRange(0, top > 0 ? top * 1.1 : 1);
     bitsRect_->axis(QCPAxis::atLeft)->setRange(0, topBits + 2.5);
+    // Whole bits, few enough ticks for a short panel.
+    QSharedPointer<QCPAxisTickerFixed> bitTicks(new QCPAxisTickerFixed);
+    bitTicks->setTickStep(topBits > 16 ? 8 : 4);
+    bitTicks->setScaleStrategy(QCPAxisTickerFixed::ssNone);
+    bitsRect_->axis(QCPAxis::atLeft)->setTicker(bitTicks);
 
     QVector<double> dk, dv;
     double lo = 0, hi = 1, maxDiff = 1;

@@ -40,6 +40,8 @@ public:
     QString headline() const;  // what the figure says (tests)
     QString details() const;
 
+    QString exportCaption() const override;
+
 signals:
     void pairChanged(const QString& a, const QString& b);
 

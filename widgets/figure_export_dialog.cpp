@@ -1,3 +1,4 @@
+// The figure export dialog: one figure or all, PNG or PDF, size and resolution.
 #include "widgets/figure_export_dialog.h"
 
 #include <QComboBox>

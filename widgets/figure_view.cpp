@@ -1,3 +1,4 @@
+// FigureView: the frame around every plot, its export to PNG/PDF and click-to-layer mapping.
 #include "widgets/figure_view.h"
 
 #include <qcustomplot.h>
@@ -10,6 +11,7 @@
 #include <QVBoxLayout>
 #include <cmath>
 
+#include "widgets/export_look.h"
 #include "widgets/plot_style.h"
 
 namespace qs::gui {
@@ -51,6 +53,21 @@ FigureView::FigureView(const QString& figureId, const QString& title, QWidget* p
 void FigureView::setSubtitle(const QString& text) {
     subtitle_->setText(text);
     subtitle_->setToolTip(text);
+}
+
+QString FigureView::subtitle() const { return subtitle_->text(); }
+
+QString FigureView::joinCaption(const QStringList& parts) {
+    QStringList kept;
+    for (const QString& p : parts)
+        if (!p.isEmpty()) kept << p;
+    return kept.join(QStringLiteral(" · "));
+}
+
+QString FigureView::exportCaption() const {
+    const FigureContext& c = context_;
+    return joinCaption({c.model, c.speaker.isEmpty() ? QString() : tr("speaker %1").arg(c.speaker),
+                        c.metric.isEmpty() ? QString() : tr("metric %1").arg(c.metric), c.budget});
 }
 
 void FigureView::setPlaceholder(QCPAxisRect* rect, const QString& text) {
@@ -114,10 +131,13 @@ bool FigureView::exportFigure(const QString& path, const FigureExportOptions& o,
         if (error) *error = tr("the figure size must be at least 50 × 50 at 30 dpi");
         return false;
     }
-    if (o.format == FigureExportOptions::Format::Pdf) {
-        ok = plot_->savePdf(path, o.width, o.height, QCP::epNoCosmetic, QStringLiteral("quantscope"), title_);
-    } else {
-        ok = plot_->savePng(path, o.width, o.height, double(o.dpi) / 96.0, -1, o.dpi, QCP::ruDotsPerInch);
+    {
+        const ExportLook look(plot_, title_, exportCaption());
+        if (o.format == FigureExportOptions::Format::Pdf) {
+            ok = plot_->savePdf(path, o.width, o.height, QCP::epNoCosmetic, QStringLiteral("quantscope"), title_);
+        } else {
+            ok = plot_->savePng(path, o.width, o.height, double(o.dpi) / 96.0, -1, o.dpi, QCP::ruDotsPerInch);
+        }
     }
     // Exporting renders at another size; bring the on-screen buffers back to the widget's size.
     plot_->replot(QCustomPlot::rpQueuedReplot);

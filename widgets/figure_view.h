@@ -5,6 +5,7 @@
 
 #include <QList>
 #include <QString>
+#include <QStringList>
 #include <QWidget>
 
 class QCustomPlot;
@@ -24,6 +25,15 @@ struct FigureExportOptions {
     int dpi = 150;      // PNG only: pixels = size × dpi / 96, and the file records the dpi
 };
 
+// What the figures show, for the caption of exported files: the model, the speaker (or profile) the
+// allocation is for, the sensitivity metric and the budget. The window keeps it current.
+struct FigureContext {
+    QString model;    // "demo/model.pt": the file and its folder
+    QString speaker;  // the allocation's speaker, "all" for every speaker
+    QString metric;   // "median |y|"
+    QString budget;   // "budget 0.950 MB (0.934 MB, 3.19 bits on average)"; empty before an allocation
+};
+
 // Format::Png for ".png", Pdf for ".pdf" (case-insensitive); Png otherwise.
 FigureExportOptions::Format formatForPath(const QString& path);
 
@@ -36,8 +46,16 @@ public:
     QString figureId() const { return figureId_; }  // file stem for exports: "sensitivity", ...
     QString title() const { return title_; }
 
-    // Writes the figure; false with *error set when the file cannot be written.
+    // Writes the figure as a report figure: without the selection, with a title and exportCaption()
+    // (export_look.h). False with *error set when the file cannot be written.
     bool exportFigure(const QString& path, const FigureExportOptions& options, QString* error = nullptr) const;
+
+    void setContext(const FigureContext& context) { context_ = context; }
+    const FigureContext& context() const { return context_; }
+    // The caption of an exported figure: what it shows. By default the model, speaker, metric and
+    // budget; views name what else they depend on (the layer, the speakers) and leave out what they
+    // do not.
+    virtual QString exportCaption() const;
 
 signals:
     void layerClicked(int layer);
@@ -46,6 +64,9 @@ signals:
 protected:
     QHBoxLayout* controls() const { return controls_; }
     void setSubtitle(const QString& text);
+    QString subtitle() const;
+    // Joins the non-empty parts with " · ".
+    static QString joinCaption(const QStringList& parts);
     // A grey note in the middle of rect (or hidden when text is empty), for "no analysis yet".
     void setPlaceholder(QCPAxisRect* rect, const QString& text);
     // Rects whose clicks on the key axis map to layers 0..layers-1 (nearest integer key).
@@ -61,6 +82,7 @@ private:
 
     QString figureId_;
     QString title_;
+    FigureContext context_;
     QCustomPlot* plot_ = nullptr;
     QHBoxLayout* controls_ = nullptr;
     QLabel* subtitle_ = nullptr;

@@ -1,3 +1,5 @@
+// The activation histogram of the selected layer with its markers, clipping range and quantization
+// grid.
 #include "widgets/histogram_view.h"
 
 #include <qcustomplot.h>
@@ -108,6 +110,12 @@ void HistogramView::setBits(int bits) {
     if (bits == bits_) return;
     bits_ = bits;
     rebuild();
+}
+
+QString HistogramView::exportCaption() const {
+    const FigureContext& c = context();
+    return joinCaption({c.model, layer_.isEmpty() ? QString() : tr("layer %1").arg(layer_),
+                        speaker_.isEmpty() ? QString() : tr("speaker %1").arg(speaker_), c.budget});
 }
 
 void HistogramView::clearMarkers() {

@@ -6,7 +6,7 @@
 #include <QString>
 #include <optional>
 
-#include "core/activation_stats.h"
+#include "core/stats/activation_stats.h"
 #include "widgets/figure_view.h"
 
 class QComboBox;
@@ -40,6 +40,8 @@ public:
     void setClipMode(ClipMode mode);
     bool gridUsesActivationBits() const;  // 8-bit activations instead of the layer's weight bits
     void setGridUsesActivationBits(bool on);
+
+    QString exportCaption() const override;
 
 signals:
     void viewOptionsChanged();

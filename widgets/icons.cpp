@@ -1,3 +1,4 @@
+// Toolbar and window icons painted with QPainter.
 #include "widgets/icons.h"
 
 #include <QPainter>

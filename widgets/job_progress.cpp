@@ -1,3 +1,4 @@
+// The status bar's job indicator: label, progress bar, time left and Cancel.
 #include "widgets/job_progress.h"
 
 #include <QHBoxLayout>

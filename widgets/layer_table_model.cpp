@@ -1,3 +1,4 @@
+// The layer table model: one row per quantizable layer with include check box, score and bits.
 #include "widgets/layer_table_model.h"
 
 #include <QBrush>

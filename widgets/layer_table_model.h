@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "core/model_info.h"
+#include "core/model/model_info.h"
 
 namespace qs::gui {
 

@@ -1,3 +1,4 @@
+// The model panel: model summary and the filterable, sortable layer table.
 #include "widgets/model_panel.h"
 
 #include <QFileInfo>

@@ -5,7 +5,7 @@
 #include <QWidget>
 #include <vector>
 
-#include "core/model_info.h"
+#include "core/model/model_info.h"
 
 class QLabel;
 class QLineEdit;

@@ -1,3 +1,4 @@
+// Outlier ranges of every layer: min-max whiskers and p0.1-p99.9 boxes, raw or normalized.
 #include "widgets/outlier_view.h"
 
 #include <qcustomplot.h>
@@ -70,6 +71,11 @@ void OutlierView::setSelectedLayer(int layer) {
     selected_ = layer;
     placeSelectionBand(band_, layer);
     replotLater();
+}
+
+QString OutlierView::exportCaption() const {
+    const QString line = joinCaption({context().model, speaker_.isEmpty() ? QString() : tr("speaker %1").arg(speaker_)});
+    return subtitle().isEmpty() ? line : line + QLatin1Char('\n') + subtitle().section(QStringLiteral(" · "), 1);
 }
 
 void OutlierView::rebuild() {

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "core/activation_stats.h"
+#include "core/stats/activation_stats.h"
 #include "widgets/figure_view.h"
 
 class QCheckBox;
@@ -27,6 +27,8 @@ public:
 
     bool normalized() const;
     void setNormalized(bool on);
+
+    QString exportCaption() const override;
 
 private:
     void rebuild();

@@ -1,3 +1,4 @@
+// Shared figure look: bit and speaker colours, axes, short layer names, number formats.
 #include "widgets/plot_style.h"
 
 #include <qcustomplot.h>
@@ -82,6 +83,15 @@ void placeLegend(QCustomPlot* plot, Qt::Alignment corner, bool horizontal) {
     plot->legend->setIconSize(14, 9);
 }
 
+void placeLegendAbove(QCustomPlot* plot, int columns) {
+    placeLegend(plot, Qt::AlignTop | Qt::AlignRight, true);
+    plot->axisRect()->insetLayout()->take(plot->legend);
+    plot->plotLayout()->insertRow(0);
+    plot->plotLayout()->addElement(0, 0, plot->legend);
+    plot->plotLayout()->setRowStretchFactor(0, 0.001);
+    plot->legend->setWrap(columns);
+}
+
 namespace {
 
 QString abbreviate(QString s) {
@@ -137,6 +147,7 @@ void setLayerTicks(QCPAxis* axis, const QStringList& shortNames, int maxLabels) 
     axis->setTicker(ticker);
     axis->setTickLabelRotation(n > 8 ? 60 : 0);
     axis->setSubTicks(false);
+    axis->grid()->setZeroLinePen(Qt::NoPen);  // layer 0 is no origin: no line through its bar
     axis->setRange(-0.7, std::max(0, n - 1) + 0.7);
 }
 

@@ -27,12 +27,15 @@ void stylePlot(QCustomPlot* plot);
 void styleAxisRect(QCPAxisRect* rect);
 // A compact legend inside the axis rect at the given corner: one row (horizontal) or one column.
 void placeLegend(QCustomPlot* plot, Qt::Alignment corner, bool horizontal);
+// The legend in a row of its own above the axis rect, `columns` entries a line, so it never hides data.
+void placeLegendAbove(QCustomPlot* plot, int columns);
 
 // Layer names without the prefix they all share, with long tokens abbreviated
 // ("model.encoder.transformer.layers.0.attention.k_proj" -> "L0.attn.k_proj").
 QStringList shortLayerNames(const std::vector<std::string>& names);
 
-// Puts one tick per layer (every k-th labelled when crowded) on a bottom axis running 0..n-1.
+// Puts one tick per layer (every k-th labelled when crowded) on a bottom axis running 0..n-1, without
+// the grid's zero line.
 void setLayerTicks(QCPAxis* axis, const QStringList& shortNames, int maxLabels = 60);
 
 // "1.234 MB", "12.5 kB"-free: always MB with enough decimals to see slider steps.

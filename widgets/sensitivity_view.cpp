@@ -1,3 +1,4 @@
+// Sensitivity bars per layer and speaker, filled with each speaker's allocated bit colour.
 #include "widgets/sensitivity_view.h"
 
 #include <qcustomplot.h>
@@ -85,6 +86,19 @@ std::vector<int> SensitivityView::shownBits(const QString& speaker) const {
     return {};
 }
 
+QString SensitivityView::exportCaption() const {
+    const FigureContext& c = context();
+    const QString who = shown_.isEmpty() ? QString()
+                        : shown_.size() == 1 ? tr("speaker %1").arg(shown_.front())
+                                             : tr("speakers %1").arg(shown_.join(QStringLiteral(", ")));
+    const QString line = joinCaption({c.model, who, metricLabel_.isEmpty() ? QString() : tr("metric %1").arg(metricLabel_),
+                                      c.budget});
+    if (c.budget.isEmpty() || shown_.isEmpty()) return line;
+    return line + QLatin1Char('\n') +
+           (shown_.size() == 1 ? tr("bars filled with the bits the allocation gives each layer")
+                               : tr("bars filled with the bits each speaker's allocation gives the layer; top band: speaker"));
+}
+
 void SensitivityView::rebuildMenu() {
     speakersMenu_->clear();
     for (const auto& s : series_) {
@@ -155,6 +169,9 @@ void SensitivityView::rebuild() {
         bars->setBarBrushes(brushes);
         bars->setHighlightedKey(selected_);
         if (shown.size() > 1) bars->setBarsGroup(group);
+        // One speaker: its bars are filled by bits only, so a legend entry in its colour would name nothing.
+        if (shown.size() == 1)
+            if (QCPPlottableLegendItem* item = p->legend->itemWithPlottable(bars)) p->legend->removeItem(item);
     }
     legend_->update(bitsInUse);
     p->legend->setVisible(!shown.empty());

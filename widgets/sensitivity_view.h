@@ -43,6 +43,8 @@ public:
     // For tests: the bits the bars of a shown speaker are coloured by.
     std::vector<int> shownBits(const QString& speaker) const;
 
+    QString exportCaption() const override;
+
 signals:
     void shownSpeakersChanged(const QStringList& speakers);
 

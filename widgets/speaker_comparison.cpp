@@ -1,3 +1,4 @@
+// Building the speaker comparison data: scores, allocations and differing budget ranges.
 #include "widgets/speaker_comparison.h"
 
 #include <QCoreApplication>

@@ -1,12 +1,13 @@
+// Parsing of "--name value" options against each command's declared names, with one-line errors.
 #include "app/cli/args.h"
 
 #include <cstdlib>
 
-#include "core/errors.h"
+#include "core/base/errors.h"
 
 namespace qs::cli {
 
-Args::Args(const std::vector<std::string>& args, const OptionSpec& spec) {
+Args::Args(const std::vector<std::string>& args, const OptionSpec& spec) : choices_(spec.choices) {
     for (std::size_t i = 0; i < args.size(); ++i) {
         const std::string& a = args[i];
         if (a.rfind("--", 0) != 0) throw InputError("unexpected argument '" + a + "'");
@@ -71,6 +72,11 @@ std::string Args::choice(const std::string& name, const std::vector<std::string>
     std::string list;
     for (const auto& c : choices) list += (list.empty() ? "" : ", ") + c;
     throw InputError("--" + name + " must be one of " + list + ", not '" + v + "'");
+}
+
+std::string Args::choice(const std::string& name, const std::string& fallback) const {
+    const auto it = choices_.find(name);
+    return choice(name, it == choices_.end() ? std::vector<std::string>{} : it->second, fallback);
 }
 
 }  // namespace qs::cli

@@ -1,5 +1,6 @@
 // Command-line options for quantscope-cli subcommands: "--name value" pairs, repeatable options and
-// plain switches, declared up front so a typo is an error rather than a silently ignored flag.
+// plain switches, declared up front so a typo is an error rather than a silently ignored flag. The
+// same declarations drive shell completion (completion.h) and are checked against the usage text.
 #pragma once
 
 #include <map>
@@ -13,6 +14,8 @@ struct OptionSpec {
     std::set<std::string> values;      // --name value, at most once
     std::set<std::string> repeatable;  // --name value, any number of times
     std::set<std::string> switches;    // --name, no value
+    // Options whose value is one of a fixed list, in the order --help shows them.
+    std::map<std::string, std::vector<std::string>> choices;
 };
 
 class Args {
@@ -30,8 +33,11 @@ public:
     // Checks that a value is one of choices; throws InputError listing them otherwise.
     std::string choice(const std::string& name, const std::vector<std::string>& choices,
                        const std::string& fallback) const;
+    // The same with the choices the spec declares for name.
+    std::string choice(const std::string& name, const std::string& fallback) const;
 
 private:
+    std::map<std::string, std::vector<std::string>> choices_;
     std::map<std::string, std::vector<std::string>> values_;
     std::set<std::string> switches_;
 };

@@ -1,16 +1,21 @@
-// quantscope-cli evaluate: the float model and its quantized export on the same audio, per speaker.
+// quantscope-cli evaluate: the float model and its quantized export on the same audio, per speaker and
+// speaker group: the test clips of a split, never the clips the export's calibration read.
 #include <cstdio>
 #include <filesystem>
+#include <set>
 #include <string>
 
 #include "app/cli/args.h"
 #include "app/cli/corpus_args.h"
 #include "app/cli/commands.h"
 #include "app/cli/progress_printer.h"
-#include "core/errors.h"
-#include "core/evaluation.h"
-#include "core/export_report.h"
-#include "core/json_io.h"
+#include "core/base/errors.h"
+#include "core/engine/engine.h"
+#include "core/evaluation/evaluation.h"
+#include "core/evaluation/trn_files.h"
+#include "core/export/calibration_record.h"
+#include "core/export/export_report.h"
+#include "core/base/json_io.h"
 
 namespace qs::cli {
 namespace {
@@ -52,11 +57,16 @@ std::string summary(const EvaluationScores& s, bool transcripts) {
 
 }  // namespace
 
+OptionSpec evaluateOptions() {
+    OptionSpec spec;
+    spec.values = {"model", "quantized", "audio", "out", "max-clips", "threads", "window-seconds", "raw-rate",
+                   "raw-channels", "trn", "test-fraction", "split", "speaker-groups", "group-by", "max-memory"};
+    spec.repeatable = {"speaker"};
+    return spec;
+}
+
 int runEvaluate(const std::vector<std::string>& argv) {
-    const Args args(argv, {{"model", "quantized", "audio", "out", "max-clips", "threads", "window-seconds", "raw-rate",
-                            "raw-channels"},
-                           {"speaker"},
-                           {}});
+    const Args args(argv, evaluateOptions());
     const std::string modelPath = args.required("model");
     const std::string quantizedArg = args.required("quantized");
     const std::string audioDir = args.required("audio");
@@ -68,33 +78,77 @@ int runEvaluate(const std::vector<std::string>& argv) {
     const std::string quantizedPath = quantizedModelPath(quantizedArg);
 
     checkWritable(out);
+    std::error_code ec;
+    if (args.has("trn") && std::filesystem::exists(args.required("trn"), ec) &&
+        !std::filesystem::is_directory(args.required("trn"), ec))
+        throw InputError("--trn: " + args.required("trn") + " is a file; it names the folder for the trn files");
     // Ctrl-C is a cancel request from here on, also while the models load and the folder is scanned.
     ProgressPrinter printer("evaluate");
-    const SpeechModel floatModel = SpeechModel::load(modelPath);
-    const SpeechModel quantized = SpeechModel::load(quantizedPath);
+    printer.exitAtOnce(true);  // nothing is written while the engine and the models load
+    const Engine& e = engine();
+    const std::shared_ptr<const SpeechModel> floatLoaded = e.loadModel(modelPath);
+    const std::shared_ptr<const SpeechModel> quantizedLoaded = e.loadModel(quantizedPath);
+    const SpeechModel& floatModel = *floatLoaded;
+    const SpeechModel& quantized = *quantizedLoaded;
+    printer.exitAtOnce(false);
     checkModelsMatch(floatModel.info(), quantized.info());
-    const AudioCorpus corpus = scanCorpus(args, audioDir, floatModel.info(), maxClips);
-
-    std::size_t clips = 0;
+    if (args.has("trn") && floatModel.info().labels.empty())
+        throw InputError("--trn: " + modelPath + " has no CTC labels (model.json \"labels\"), so there are no transcripts");
+    const std::int64_t budget = memoryBudget(args);
+    const WorkerMemory worker{{floatModel.info().memory, quantized.info().memory}, workerStateBytes(floatModel.info())};
+    const AudioCorpus scanned = scanCorpus(args, audioDir, floatModel.info(), maxClips, worker, budget, "evaluate");
+    // With a split, only the test clips; never a clip the export's calibration read.
+    const ClipSplit split = ClipSplit::make(scanned, splitSpec(args));
+    AudioCorpus corpus = split.testCorpus(scanned);
+    const std::set<std::string> calibrationFiles =
+        std::filesystem::is_directory(quantizedArg) ? readCalibrationFiles(quantizedArg) : std::set<std::string>{};
+    std::size_t clips = 0, leftOut = 0;
     for (const auto& s : corpus.speakers()) clips += s.clips.size();
+    if (!calibrationFiles.empty()) {
+        corpus.keepClips([&](const Clip& c) { return !calibrationFiles.count(calibrationFileKey(c.path)); });
+        std::size_t kept = 0;
+        for (const auto& s : corpus.speakers()) kept += s.clips.size();
+        leftOut = clips - kept;
+        clips = kept;
+        if (clips == 0)
+            throw InputError("every clip of " + audioDir + " was used to calibrate " + quantizedArg +
+                             ": evaluate on other audio, or split it (--test-fraction) before analysing and exporting");
+    }
+    const std::vector<Profile> groups = speakerGroups(args, corpus);
+
     std::fprintf(stderr, "evaluate: %s against %s; %zu speakers, %zu clips (%zu files skipped)\n",
                  quantizedPath.c_str(), modelPath.c_str(), corpus.speakers().size(), clips, corpus.skipped().size());
+    if (split.active()) std::fprintf(stderr, "evaluate: test clips only, %s\n", splitSummary(split).c_str());
+    if (leftOut > 0)
+        std::fprintf(stderr, "evaluate: left out %zu clip%s the calibration used (listed in %s/encodings.json)\n", leftOut,
+                     leftOut == 1 ? "" : "s", quantizedArg.c_str());
 
     EvaluateOptions options;
     options.threads = threads;
-    const Evaluation evaluation = evaluate(floatModel, quantized, corpus, options, printer.callback());
+    options.profiles = groups;
+    options.maxMemory = budget;
+    Evaluation evaluation = e.evaluate(floatModel, quantized, corpus, options, printer.callback());
+    evaluation.split = split.record();
+    evaluation.calibrationClipsLeftOut = int(leftOut);
     printer.finish();
     saveEvaluation(out, evaluation);
+    if (args.has("trn")) {
+        const TrnFiles trn = writeTrnFiles(args.required("trn"), evaluation);
+        std::fprintf(stderr, "evaluate: wrote %d utterances to %s%s, %s\n", trn.utterances,
+                     trn.reference.empty() ? "" : (trn.reference + ", ").c_str(), trn.floatHypotheses.c_str(),
+                     trn.quantizedHypotheses.c_str());
+    }
 
     for (const auto& s : evaluation.skipped) std::fprintf(stderr, "skipped %s: %s\n", s.path.c_str(), s.reason.c_str());
     for (const auto& s : evaluation.speakers) std::fprintf(stderr, "%s\n", summary(s, evaluation.transcripts).c_str());
+    for (const auto& s : evaluation.profiles)
+        std::fprintf(stderr, "group %s\n", summary(s, evaluation.transcripts).c_str());
     if (evaluation.speakers.size() > 1)
         std::fprintf(stderr, "%s\n", summary(evaluation.all, evaluation.transcripts).c_str());
     std::fprintf(stderr, "evaluate: wrote %s (%.1f s of audio in %.1f s on %d threads)\n", out.c_str(),
                  evaluation.all.seconds, evaluation.elapsedSeconds, evaluation.threads);
     // An export folder's report.csv gets the measured WER/CER, SQNR and KL.
     const std::filesystem::path report = std::filesystem::path(quantizedArg) / "report.csv";
-    std::error_code ec;
     if (std::filesystem::is_directory(quantizedArg, ec) && std::filesystem::is_regular_file(report, ec)) {
         updateReportCsv(report.string(), evaluationFields(evaluation));
         std::fprintf(stderr, "evaluate: added the measures to %s\n", report.string().c_str());

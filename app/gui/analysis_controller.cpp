@@ -1,3 +1,5 @@
+// The analysis job: scan, analyse and distance passes on the pool, progress and partial results to
+// the GUI thread.
 #include "app/gui/analysis_controller.h"
 
 #include <QFileInfo>
@@ -7,9 +9,13 @@
 #include <algorithm>
 
 #include "app/gui/background_job.h"
-#include "core/analyzer.h"
-#include "core/audio_corpus.h"
-#include "core/distance_scores.h"
+#include "core/engine/engine.h"
+#include "core/stats/analyzer.h"
+#include "core/audio/audio_corpus.h"
+#include "core/stats/distance_scores.h"
+#include "core/base/cancel.h"
+#include "core/base/memory_plan.h"
+#include "core/base/system_memory.h"
 
 namespace qs::gui {
 
@@ -80,6 +86,7 @@ bool AnalysisController::start(const AnalysisRequest& request) {
     std::vector<std::string> speakers;
     for (const QString& s : request.speakers) speakers.push_back(s.toStdString());
     const int maxClips = request.maxClipsPerSpeaker;
+    const std::int64_t maxMemory = request.maxMemory;
     AnalyzeOptions options;
     options.threads = request.threads;
     // Runs on the worker: keep the latest partial and ask the GUI thread to pick it up once.
@@ -95,14 +102,50 @@ bool AnalysisController::start(const AnalysisRequest& request) {
     distance.threads = request.threads;
     distance.clipsPerSpeaker = request.distanceClipsPerSpeaker;
     const bool distances = request.distances;
+    const SplitSpec splitSpec = request.split;
+    const std::vector<Profile> groups = request.groups;
 
-    auto job = [this, run, stop, model, root, speakers, maxClips, options, distance, distances](QPromise<Outcome>& promise) {
+    auto job = [this, run, stop, model, root, speakers, maxClips, maxMemory, analyzeOptions = options,
+                distanceOptions = distance, distances, splitSpec, groups](QPromise<Outcome>& promise) {
         Outcome out;
         JobOutcome<int> caught;
+        // Every layer of every forward pass of this job checks the flag (core/base/cancel.h).
+        CancelScope cancelScope(stop.get());
         try {
-            AudioCorpus corpus = AudioCorpus::scan(root, corpusOptionsFor(model->info()));
+            // The window and the workers fit the memory budget, resolved once for the whole run.
+            const std::int64_t budget = resolveMemoryBudget(maxMemory);
+            AnalyzeOptions options = analyzeOptions;
+            DistanceOptions distance = distanceOptions;
+            options.maxMemory = distance.maxMemory = budget;
+            CorpusOptions corpusOptions = corpusOptionsFor(model->info());
+            const double wanted = corpusOptions.windowSeconds;
+            corpusOptions.windowSeconds = fitWindow(workerMemory(model->info()), budget, wanted, model->info().path);
+            AudioCorpus corpus = AudioCorpus::scan(root, corpusOptions);
+            if (corpusOptions.windowSeconds < wanted && corpus.cutFiles() > 0) {
+                const QString text = tr("%n recording(s) cut into %1 s windows, not %2 s, to fit the memory limit of %3",
+                                        nullptr, int(corpus.cutFiles()))
+                                         .arg(corpusOptions.windowSeconds, 0, 'f', 1)
+                                         .arg(wanted)
+                                         .arg(QString::fromStdString(memoryText(double(budget))));
+                postToGui(run, [this, text] { emit notice(text); });
+            }
             if (!speakers.empty()) corpus.selectSpeakers(speakers);
             corpus.limitClips(maxClips);
+            // The test clips are held out: analysis, allocation and calibration see the tune clips only.
+            const ClipSplit split = ClipSplit::make(corpus, splitSpec);
+            corpus = split.tuneCorpus(corpus);
+            std::vector<std::string> present;
+            for (const auto& s : corpus.speakers()) present.push_back(s.name);
+            // Groups keep the members this analysis covers.
+            std::vector<Profile> kept = groups;
+            for (Profile& g : kept)
+                g.speakers.erase(std::remove_if(g.speakers.begin(), g.speakers.end(), [&](const std::string& m) {
+                    return std::find(present.begin(), present.end(), m) == present.end();
+                }), g.speakers.end());
+            kept.erase(std::remove_if(kept.begin(), kept.end(), [](const Profile& g) { return g.speakers.empty(); }),
+                       kept.end());
+            options.profiles = kept;
+            distance.profiles = kept;
             double totalSeconds = 0;
             QStringList names;
             QList<int> counts;
@@ -126,7 +169,7 @@ bool AnalysisController::start(const AnalysisRequest& request) {
                 }
                 return true;
             };
-            Analysis analysis = analyze(*model, corpus, options, progress);
+            Analysis analysis = engine().analyze(*model, corpus, options, progress);
             if (distances) {
                 auto distanceProgress = [&](const Progress& p) {
                     if (stop->load() || promise.isCanceled()) return false;
@@ -134,8 +177,9 @@ bool AnalysisController::start(const AnalysisRequest& request) {
                                                     QStringLiteral("distance passes: ") + QString::fromStdString(p.message));
                     return true;
                 };
-                attachDistances(analysis, distanceScores(*model, corpus, distance, distanceProgress));
+                attachDistances(analysis, engine().distanceScores(*model, corpus, distance, distanceProgress));
             }
+            analysis.split = split.record();
             out.analysis = std::make_shared<const Analysis>(std::move(analysis));
         } catch (...) {
             captureException(caught);

@@ -1,7 +1,8 @@
 // Runs qs::analyze off the GUI thread: scans the audio folder with the model's sample rate, keeps the
 // chosen speakers and streams every clip through the instrumented model. Progress (with an estimate
-// of the time left) arrives through a QFutureWatcher; cancel() sets an atomic flag that core's
-// progress callback reads, so a cancelled run ends at its next clip and the app stays usable.
+// of the time left) arrives through a QFutureWatcher; cancel() sets an atomic flag that the job's
+// threads check at every layer of a forward pass (core/base/cancel.h), so a cancelled run ends within
+// a second and the app stays usable.
 // While it runs, each speaker's progress (clips done of its clips) and, as each speaker completes,
 // the analysis so far (that speaker and the ones before it, "all" pooled over them) are reported;
 // when several speakers complete before the GUI thread looks, only the latest partial is delivered.
@@ -13,11 +14,14 @@
 #include <QStringList>
 #include <QTimer>
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 
-#include "core/analysis.h"
-#include "core/speech_model.h"
+#include "core/audio/clip_split.h"
+#include "core/audio/speaker_profiles.h"
+#include "core/stats/analysis.h"
+#include "core/model/speech_model.h"
 
 class QThreadPool;
 
@@ -33,6 +37,13 @@ struct AnalysisRequest {
     // so the KL, L1, L2, cosine and SQNR metrics become available. (layers + 1) passes per clip.
     bool distances = false;
     int distanceClipsPerSpeaker = 4;
+    // Only the tune clips of this split are analysed (no split: every clip); the analysis records it.
+    SplitSpec split;
+    // Speaker groups whose statistics are pooled like "all" (members outside the analysis are ignored).
+    std::vector<Profile> groups;
+    // Memory budget for the whole process in bytes; 0: half of what is available (system_memory.h).
+    // Recordings are cut into windows shorter than 30 s, and fewer clips run at once, to fit it.
+    std::int64_t maxMemory = 0;
 };
 
 class AnalysisController : public QObject {
@@ -62,6 +73,9 @@ signals:
     void finished(std::shared_ptr<const qs::Analysis> analysis);
     void failed(const QString& message);
     void cancelled();
+    // Something the user should know about the run: recordings cut into shorter windows to fit the
+    // memory budget. Comes before finished() / failed().
+    void notice(const QString& message);
 
 private:
     struct Outcome {

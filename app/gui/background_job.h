@@ -12,7 +12,7 @@
 #include <optional>
 #include <utility>
 
-#include "core/errors.h"
+#include "core/base/errors.h"
 
 namespace qs::gui {
 

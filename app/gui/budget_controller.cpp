@@ -1,12 +1,14 @@
+// Budget curves per speaker, rebuilt when the settings change, and the allocation at the current
+// target.
 #include "app/gui/budget_controller.h"
 
 #include <algorithm>
 #include <cmath>
 
 #include "app/gui/speaker_stats.h"
-#include "core/errors.h"
-#include "core/sensitivity.h"
-#include "core/size_model.h"
+#include "core/base/errors.h"
+#include "core/allocation/sensitivity.h"
+#include "core/allocation/size_model.h"
 
 namespace qs::gui {
 
@@ -14,7 +16,9 @@ AllocationSettings BudgetController::allocationSettings() const {
     AllocationSettings s;
     s.order = settings_.order;
     s.minBits = settings_.minBits;
+    s.spread = settings_.spread;
     if (analysis_ && settings_.include.size() == analysis_->layers.size()) s.include = settings_.include;
+    if (analysis_ && settings_.fitFiles) s.fitFiles = std::make_shared<FileSizeModel>(FileSizeModel::forAnalysis(*analysis_, {}));
     return s;
 }
 
@@ -148,11 +152,14 @@ BudgetCurveData BudgetController::curveData() const {
         d.averageBits << size.averageBits(b);
         d.layerMeanBits << size.plainAverageBits(b);
     }
-    const int n = int(curve.order().size());
-    for (int b = kFloatBits; b >= curve.minBits() && n > 0; --b) {
-        const int k = n * (kFloatBits - b);
-        d.uniformSizeMb << curve.sizeMbAt(k);
-        d.uniformAverageBits << size.averageBits(curve.bitsAt(k));
+    // Every included layer at one width (states of the chain only when the spread is 1).
+    const AllocationSettings alloc = allocationSettings();
+    for (int b = kFloatBits; b >= curve.minBits() && !curve.order().empty(); --b) {
+        std::vector<int> bits(analysis_->layers.size(), kFloatBits);
+        for (std::size_t i = 0; i < bits.size(); ++i)
+            if (alloc.include.empty() || alloc.include[i]) bits[i] = b;
+        d.uniformSizeMb << size.sizeMb(bits);
+        d.uniformAverageBits << size.averageBits(bits);
         d.uniformBits << b;
     }
     return d;

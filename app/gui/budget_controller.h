@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "core/allocation.h"
-#include "core/analysis.h"
+#include "core/allocation/allocation.h"
+#include "core/stats/analysis.h"
 #include "widgets/budget_curve_view.h"
 #include "widgets/speaker_comparison.h"
 
@@ -23,6 +23,8 @@ struct BudgetSettings {
     int minBits = kDefaultMinBits;
     std::vector<bool> include;            // empty: every layer
     std::string speaker = kAllSpeakers;   // whose allocation is the primary one
+    bool fitFiles = false;                // budget the export files (AllocationSettings::fitFiles)
+    int spread = 1;                       // relaxed uniformity S (1: Algorithm 1)
 };
 
 class BudgetController : public QObject {

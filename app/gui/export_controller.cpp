@@ -1,25 +1,25 @@
+// The model export job: calibration corpus (tune clips), export and the optional evaluation (test
+// clips, never calibration clips), on the pool with progress and cancel.
 #include "app/gui/export_controller.h"
 
 #include <QDirIterator>
 #include <QFileInfo>
-#include <atomic>
-#include <mutex>
+#include <optional>
+#include <set>
 
 #include "app/gui/background_job.h"
-#include "core/evaluation.h"
-#include "core/export_report.h"
-#include "core/quantized_export.h"
+#include "core/audio/clip_split.h"
+#include "core/base/cancel.h"
+#include "core/base/memory_plan.h"
+#include "core/base/system_memory.h"
+#include "core/engine/engine.h"
+#include "core/evaluation/evaluation.h"
+#include "core/evaluation/trn_files.h"
+#include "core/export/calibration_record.h"
+#include "core/export/export_report.h"
+#include "core/export/quantized_export.h"
 
 namespace qs::gui {
-
-// What the worker and the GUI thread share: the cancel flag and the latest progress report.
-struct ExportController::Shared {
-    std::atomic<bool> stop{false};
-    std::mutex mutex;
-    double fraction = 0.0;
-    QString detail;
-    int phase = 0;  // 0: export, 1: evaluation; the time-left estimate restarts with each
-};
 
 namespace {
 
@@ -33,35 +33,47 @@ qint64 folderBytes(const QString& dir) {
     return bytes;
 }
 
-// The calibration clips: the loaded corpus when it was scanned as the model needs, else the folder
-// rescanned so; only the allocation's speaker unless it is "all". Null without a folder.
-std::unique_ptr<AudioCorpus> calibrationCorpus(const SpeechModel& model, const std::string& folder,
-                                               const std::shared_ptr<const AudioCorpus>& loaded,
-                                               const std::string& speaker) {
+// The allocation's audio: the loaded corpus when it was scanned as the model needs (and in windows
+// that fit the memory budget), else the folder rescanned so; only the allocation's speaker (or its
+// group's members) unless it is "all". Null without a folder.
+std::unique_ptr<AudioCorpus> allocationAudio(const SpeechModel& model, const std::string& folder,
+                                             const std::shared_ptr<const AudioCorpus>& loaded, const Analysis& analysis,
+                                             const std::string& speaker, std::int64_t budget) {
     if (folder.empty()) return nullptr;
-    const CorpusOptions options = corpusOptionsFor(model.info());
+    CorpusOptions options = corpusOptionsFor(model.info());
+    options.windowSeconds = fitWindow(workerMemory(model.info()), budget, options.windowSeconds, model.info().path);
     std::unique_ptr<AudioCorpus> corpus;
-    if (loaded && loaded->options().targetRate == options.targetRate && loaded->options().normalize == options.normalize) {
+    if (loaded && loaded->options().targetRate == options.targetRate && loaded->options().normalize == options.normalize &&
+        loaded->options().windowSeconds <= options.windowSeconds) {
         corpus = std::make_unique<AudioCorpus>(*loaded);
     } else {
         corpus = std::make_unique<AudioCorpus>(AudioCorpus::scan(folder, options));
     }
-    if (speaker != kAllSpeakers) corpus->selectSpeakers({speaker});
+    if (speaker != kAllSpeakers) {
+        const std::vector<std::string> members = analysis.membersOf(speaker);
+        corpus->selectSpeakers(members.empty() ? std::vector<std::string>{speaker} : members);
+    }
     return corpus;
 }
 
-// Quantized vs float on every clip of the calibration audio; its files go into the export folder.
-void evaluateExport(const SpeechModel& model, const AudioCorpus& corpus, int threads, const ProgressFn& progress,
-                    ExportResult& r) {
+// Quantized vs float on the evaluation clips; its files go into the export folder.
+void evaluateExport(const SpeechModel& model, const AudioCorpus& corpus, const SplitRecord& split, int leftOut,
+                    int threads, std::int64_t budget, const ProgressFn& progress, ExportResult& r) {
     const std::string dir = r.dir.toStdString();
-    const SpeechModel quantized = SpeechModel::load(dir + "/model.pt");
+    const std::shared_ptr<const SpeechModel> quantized = engine().loadModel(dir + "/model.pt");
     EvaluateOptions options;
     options.threads = threads;
-    const Evaluation e = evaluate(model, quantized, corpus, options, progress);
+    options.maxMemory = budget;
+    Evaluation e = engine().evaluate(model, *quantized, corpus, options, progress);
+    e.split = split;
+    e.calibrationClipsLeftOut = leftOut;
     saveEvaluation(dir + "/evaluation.json", e);
+    if (e.transcripts) writeTrnFiles(dir, e);  // reference.trn, float.trn, quantized.trn for sclite
     updateReportCsv(dir + "/report.csv", evaluationFields(e));
     r.evaluated = true;
     r.evaluatedClips = e.all.clips;
+    r.onTestClips = split.active();
+    r.calibrationClipsLeftOut = leftOut;
     r.sqnrDb = e.all.output.sqnrDb;
     if (e.transcripts) r.werVsFloat = e.all.werVsFloat.rate();
     if (e.transcripts && e.all.referenceClips > 0) r.wer = e.all.werQuantized.rate(), r.werFloat = e.all.werFloat.rate();
@@ -70,8 +82,7 @@ void evaluateExport(const SpeechModel& model, const AudioCorpus& corpus, int thr
 }  // namespace
 
 ExportController::ExportController(QThreadPool* pool, QObject* parent) : QObject(parent), pool_(pool) {
-    ticker_.setInterval(250);
-    connect(&ticker_, &QTimer::timeout, this, &ExportController::poll);
+    connect(&progress_, &ProgressTicker::progress, this, &ExportController::progress);
 }
 
 ExportController::~ExportController() { cancel(); }
@@ -95,11 +106,19 @@ bool ExportController::start(const ExportRequest& request) {
                      "(activation bits off)");
     } else if (request.weightCalibration == QLatin1String("cosine") && request.audioFolder.isEmpty()) {
         problem = tr("the output cosine weight search needs the analysed audio: add its folder, or choose MSE search");
+    } else if ((request.weightCalibration == QLatin1String("adaround") || request.weightCalibration == QLatin1String("gptq")) &&
+               request.audioFolder.isEmpty()) {
+        problem = tr("learned rounding needs the analysed audio: add its folder, or choose MSE search");
+    } else if (request.roundingIterations < 0) {
+        problem = tr("AdaRound needs 0 or more iterations");
     }
     ExportOptions options;  // granularity, candidates, percentile, groups: core's defaults
     if (problem.isEmpty()) {
         try {  // the names come from the dialog or stored settings
-            options.weights.method = parseWeightRange(request.weightCalibration.toStdString());
+            const WeightMethod weights = parseWeightCalibration(request.weightCalibration.toStdString());
+            options.weights.method = weights.range;
+            options.rounding.method = weights.rounding;
+            options.rounding.adaround.iterations = request.roundingIterations;
             options.activations.method = parseActivationRange(request.activationCalibration.toStdString());
         } catch (const Error& e) {
             problem = QString::fromStdString(e.what());
@@ -110,12 +129,8 @@ bool ExportController::start(const ExportRequest& request) {
         return false;
     }
 
-    auto shared = std::make_shared<Shared>();
-    shared_ = shared;
+    const std::shared_ptr<ProgressSlot> slot = progress_.start();
     running_ = true;
-    clock_.start();
-    phase_ = 0;
-    ticker_.start();
 
     const std::shared_ptr<const SpeechModel> model = request.model;
     const std::shared_ptr<const Analysis> analysis = request.analysis;
@@ -125,23 +140,31 @@ bool ExportController::start(const ExportRequest& request) {
     const std::string outDir = request.outDir.toStdString();
     options.activationBits = request.activationBits;
     options.calibrationClips = request.calibrationClips;
+    options.onnx = request.onnx;
     options.threads = request.threads;
+    const std::int64_t maxMemory = request.maxMemory;
 
     const bool evaluateAfter = request.evaluate;
-    auto work = [shared, model, analysis, loaded, allocation, folder, outDir, options, evaluateAfter]() {
+    auto work = [slot, model, analysis, loaded, allocation, folder, outDir, given = options, maxMemory, evaluateAfter]() {
         QElapsedTimer clock;
         clock.start();
-        auto progress = [shared](const Progress& p) {
-            if (shared->stop.load()) return false;
-            std::lock_guard<std::mutex> lock(shared->mutex);
-            shared->fraction = p.fraction();
-            shared->detail = QString::fromStdString(p.message);
-            return true;
-        };
-        const std::unique_ptr<AudioCorpus> corpus = calibrationCorpus(*model, folder, loaded, allocation.speaker);
-        if (shared->stop.load()) throw Cancelled();
+        // Every layer of every forward pass, every search candidate and every file written checks it.
+        CancelScope cancelScope(&slot->stop);
+        ExportOptions options = given;
+        options.maxMemory = resolveMemoryBudget(maxMemory);
+        const ProgressFn progress = ProgressSlot::callback(slot);
+        // Calibration sees the tune clips of the analysis's split; the evaluation afterwards its test
+        // clips, or (no split) the clips the calibration did not read.
+        const std::unique_ptr<AudioCorpus> audio = allocationAudio(*model, folder, loaded, *analysis, allocation.speaker, options.maxMemory);
+        std::unique_ptr<AudioCorpus> corpus;
+        std::optional<ClipSplit> split;
+        if (audio) {
+            split = ClipSplit::fromRecord(*audio, analysis->split);
+            corpus = std::make_unique<AudioCorpus>(split->tuneCorpus(*audio));
+        }
+        if (slot->stop.load()) throw Cancelled();
         const ExportSummary s =
-            exportQuantizedModel(*model, *analysis, allocation, corpus.get(), options, outDir, progress);
+            engine().exportQuantizedModel(*model, *analysis, allocation, corpus.get(), options, outDir, progress);
         ExportResult r;
         r.dir = QFileInfo(QString::fromStdString(s.dir.empty() ? outDir : s.dir)).absoluteFilePath();
         r.layers = int(s.layers.size());
@@ -150,13 +173,8 @@ bool ExportController::start(const ExportRequest& request) {
         for (const SkippedFile& f : s.skipped) r.skipped << QString::fromStdString(f.path + ": " + f.reason);
         r.sizeModelMb = s.sizeModelMb;
         r.packedMb = s.packedMb;
-        if (evaluateAfter && corpus) {
-            {
-                std::lock_guard<std::mutex> lock(shared->mutex);
-                shared->phase = 1;
-                shared->fraction = 0.0;
-                shared->detail = QStringLiteral("evaluating");
-            }
+        if (evaluateAfter && audio) {
+            slot->beginPhase(QStringLiteral("evaluating"));
             // The export is complete: stopping or failing here leaves it as it is, without the measures.
             auto evaluationProgress = [&progress](const Progress& p) {
                 Progress named = p;
@@ -164,7 +182,17 @@ bool ExportController::start(const ExportRequest& request) {
                 return progress(named);
             };
             try {
-                evaluateExport(*model, *corpus, options.threads, evaluationProgress, r);
+                AudioCorpus evaluation = split->active() ? split->testCorpus(*audio) : *audio;
+                std::size_t before = 0, after = 0;
+                for (const Speaker& sp : evaluation.speakers()) before += sp.clips.size();
+                const std::set<std::string> used(s.calibrationFiles.begin(), s.calibrationFiles.end());
+                evaluation.keepClips([&](const Clip& c) { return !used.count(calibrationFileKey(c.path)); });
+                for (const Speaker& sp : evaluation.speakers()) after += sp.clips.size();
+                if (after == 0)
+                    throw InputError("every clip was used for calibration, so nothing is left to measure quality on: "
+                                     "choose a test split in the audio panel and analyse again");
+                evaluateExport(*model, evaluation, analysis->split, int(before - after), options.threads,
+                               options.maxMemory, evaluationProgress, r);
             } catch (const Cancelled&) {
                 r.evaluationProblem = QStringLiteral("the evaluation was cancelled");
             } catch (const Error& e) {
@@ -176,7 +204,7 @@ bool ExportController::start(const ExportRequest& request) {
         return r;
     };
     runInBackground<ExportResult>(pool_, this, std::move(work), [this](const JobOutcome<ExportResult>& out) {
-        ticker_.stop();
+        progress_.finish();
         running_ = false;
         if (out.value) {
             emit finished(*out.value);
@@ -191,27 +219,7 @@ bool ExportController::start(const ExportRequest& request) {
 }
 
 void ExportController::cancel() {
-    if (running_ && shared_) shared_->stop.store(true);
-}
-
-void ExportController::poll() {
-    if (!running_ || !shared_) return;
-    double fraction = 0.0;
-    QString detail;
-    int phase = 0;
-    {
-        std::lock_guard<std::mutex> lock(shared_->mutex);
-        fraction = shared_->fraction;
-        detail = shared_->detail;
-        phase = shared_->phase;
-    }
-    if (phase != phase_) {  // a new phase: its own estimate
-        phase_ = phase;
-        clock_.restart();
-    }
-    const double elapsed = clock_.elapsed() / 1000.0;
-    const double left = fraction > 0.02 ? elapsed * (1.0 - fraction) / fraction : -1.0;
-    emit progress(fraction, detail, left);
+    if (running_) progress_.cancel();
 }
 
 }  // namespace qs::gui

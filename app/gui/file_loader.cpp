@@ -1,3 +1,4 @@
+// Model loading (through the engine) and audio folder scans on the pool, with busy tracking.
 #include "app/gui/file_loader.h"
 
 #include <QDir>
@@ -5,6 +6,7 @@
 #include <QThreadPool>
 
 #include "app/gui/background_job.h"
+#include "core/engine/engine.h"
 
 namespace qs::gui {
 
@@ -24,7 +26,7 @@ void FileLoader::loadModel(const QString& path) {
     begin();
     const std::string p = QDir::cleanPath(QFileInfo(path).absoluteFilePath()).toStdString();
     runInBackground<std::shared_ptr<const SpeechModel>>(
-        pool_, this, [p] { return std::make_shared<const SpeechModel>(SpeechModel::load(p)); },
+        pool_, this, [p] { return engine().loadModel(p); },
         [this, path = QString::fromStdString(p)](const JobOutcome<std::shared_ptr<const SpeechModel>>& out) {
             if (out.value) {
                 emit modelLoaded(*out.value, path);

@@ -6,8 +6,8 @@
 #include <QString>
 #include <memory>
 
-#include "core/audio_corpus.h"
-#include "core/speech_model.h"
+#include "core/audio/audio_corpus.h"
+#include "core/model/speech_model.h"
 
 class QThreadPool;
 

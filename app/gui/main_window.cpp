@@ -1,3 +1,5 @@
+// MainWindow construction: panels, figures, actions and the signal wiring between controllers and
+// views.
 #include "app/gui/main_window.h"
 
 #include <QDockWidget>
@@ -13,6 +15,8 @@
 #include "app/gui/budget_controller.h"
 #include "app/gui/export_controller.h"
 #include "app/gui/file_loader.h"
+#include "app/gui/personalization_controller.h"
+#include "app/gui/scoring_controller.h"
 #include "app/gui/recent_files.h"
 #include "app/gui/studio_state.h"
 #include "widgets/allocation_view.h"
@@ -21,12 +25,17 @@
 #include "widgets/budget_panel.h"
 #include "widgets/channel_view.h"
 #include "widgets/comparison_view.h"
+#include "widgets/gain_bars.h"
 #include "widgets/histogram_view.h"
 #include "widgets/icons.h"
 #include "widgets/job_progress.h"
 #include "widgets/layer_table_model.h"
+#include "widgets/matrix_heatmap.h"
 #include "widgets/model_panel.h"
 #include "widgets/outlier_view.h"
+#include "widgets/personalization_view.h"
+#include "widgets/scoring_bars.h"
+#include "widgets/scoring_view.h"
 #include "widgets/plot_style.h"
 #include "widgets/sensitivity_view.h"
 
@@ -45,6 +54,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     loader_ = new FileLoader(&pool_, this);
     analysis_ = new AnalysisController(&pool_, this);
     exporter_ = new ExportController(&pool_, this);
+    personalization_ = new PersonalizationController(&pool_, this);
+    scoring_ = new ScoringController(&pool_, this);
     budget_ = new BudgetController(this);
     recent_ = new RecentFiles(this);
 
@@ -61,6 +72,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 MainWindow::~MainWindow() {
     analysis_->cancel();
     exporter_->cancel();
+    personalization_->cancel();
+    scoring_->cancel();
     pool_.waitForDone();
 }
 
@@ -95,6 +108,8 @@ void MainWindow::buildLayout() {
     histogram_ = new HistogramView;
     outliers_ = new OutlierView;
     channels_ = new ChannelView;
+    personal_ = new PersonalizationView;
+    scoringView_ = new ScoringView;
 
     topTabs_ = new QTabWidget;
     topTabs_->setObjectName(QStringLiteral("topTabs"));
@@ -102,6 +117,8 @@ void MainWindow::buildLayout() {
     topTabs_->addTab(allocation_, tr("Bit allocation"));
     topTabs_->addTab(sensitivity_, tr("Sensitivity"));
     topTabs_->addTab(comparison_, tr("Speaker comparison"));
+    topTabs_->addTab(personal_, tr("Personalization"));
+    topTabs_->addTab(scoringView_, tr("Scoring"));
     auto* top = new QSplitter(Qt::Horizontal);
     top->setObjectName(QStringLiteral("topSplitter"));
     top->addWidget(topTabs_);
@@ -171,12 +188,18 @@ void MainWindow::connectControllers() {
         const Analysis& r = *state_->analysis();
         double seconds = 0;
         for (const auto& s : r.speakers) seconds += s.seconds;
-        statusBar()->showMessage(tr("Analysis done: %1 speakers, %2 of audio in %3, %4 files skipped")
-                                     .arg(r.speakers.size())
-                                     .arg(formatSeconds(seconds), formatSeconds(r.elapsedSeconds))
-                                     .arg(r.skipped.size()));
+        QString done = tr("Analysis done: %1 speakers, %2 of audio in %3, %4 files skipped")
+                           .arg(r.speakers.size())
+                           .arg(formatSeconds(seconds), formatSeconds(r.elapsedSeconds))
+                           .arg(r.skipped.size());
+        if (!analysisNotice_.isEmpty()) done += QStringLiteral("; ") + analysisNotice_;
+        statusBar()->showMessage(done);
         updateActions();
         checkIdle();
+    });
+    connect(analysis_, &AnalysisController::notice, this, [this](const QString& message) {
+        analysisNotice_ = message;
+        statusBar()->showMessage(message);
     });
     connect(analysis_, &AnalysisController::cancelled, this, [this] {
         job_->finish();
@@ -197,8 +220,12 @@ void MainWindow::connectControllers() {
     connect(job_, &JobProgress::cancelRequested, this, [this] {
         cancelAnalysis();
         cancelExport();
+        cancelPersonalization();
+        cancelScoring();
     });
     connectExport();
+    connectPersonalization();
+    connectScoring();
 
     connect(state_, &StudioState::analysisChanged, this, &MainWindow::onAnalysisChanged);
     connect(state_, &StudioState::selectedLayerChanged, this, &MainWindow::onSelectionChanged);
@@ -230,7 +257,8 @@ void MainWindow::connectControllers() {
 }
 
 QList<FigureView*> MainWindow::figures() const {
-    return {allocation_, sensitivity_, comparison_, curve_, histogram_, outliers_, channels_};
+    return {allocation_, sensitivity_, comparison_, curve_, histogram_, outliers_, channels_, personal_->heatmap(),
+            personal_->gains(), scoringView_->bars()};
 }
 
 FigureView* MainWindow::figure(const QString& figureId) const {
@@ -239,7 +267,10 @@ FigureView* MainWindow::figure(const QString& figureId) const {
     return nullptr;
 }
 
-bool MainWindow::isBusy() const { return loader_->isBusy() || analysis_->isRunning() || exporter_->isRunning(); }
+bool MainWindow::isBusy() const {
+    return loader_->isBusy() || analysis_->isRunning() || exporter_->isRunning() || personalization_->isRunning() ||
+           scoring_->isRunning();
+}
 
 // An analysis run: the job indicator, each speaker's status in the audio panel, and each speaker's
 // results in the views as soon as they are in (results into views: main_window_sync.cpp).
@@ -250,6 +281,7 @@ void MainWindow::connectAnalysisProgress() {
         targetBeforeRun_ = budget_->ready() ? budget_->target() : 0.0;
         showingPartial_ = false;
         runSpeakers_ = 0;
+        analysisNotice_.clear();
         job_->start(what);
         statusBar()->showMessage(what + QStringLiteral("…"));
         updateActions();
@@ -299,6 +331,8 @@ void MainWindow::showFigure(const QString& figureId) {
     if (!view) return;
     for (QTabWidget* tabs : {topTabs_, bottomTabs_})
         if (tabs->indexOf(view) >= 0) tabs->setCurrentWidget(view);
+    if (personal_->isAncestorOf(view)) topTabs_->setCurrentWidget(personal_);
+    if (scoringView_->isAncestorOf(view)) topTabs_->setCurrentWidget(scoringView_);
     currentFigure_ = view;
 }
 
@@ -330,13 +364,17 @@ bool MainWindow::startAnalysis() {
     request.speakers = audioPanel_->checkedSpeakers();
     request.distances = actions_.value(QStringLiteral("distances")) && actions_["distances"]->isChecked();
     request.maxClipsPerSpeaker = maxClipsPerSpeaker_;
+    request.split = state_->split();
+    if (const AudioFolder* folder = state_->audioFolder(request.audioRoot); folder && folder->corpus)
+        request.groups = state_->groupsOf(*folder->corpus);
+    request.maxMemory = maxMemory_;
     return analysis_->start(request);
 }
 
 void MainWindow::cancelAnalysis() {
     if (!analysis_->isRunning()) return;
     analysis_->cancel();
-    statusBar()->showMessage(tr("Cancelling after the clips in progress…"));
+    statusBar()->showMessage(tr("Cancelling…"));
 }
 
 }  // namespace qs::gui

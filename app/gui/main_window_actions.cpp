@@ -7,6 +7,8 @@
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QInputDialog>
+#include <QLineEdit>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
@@ -24,10 +26,14 @@
 #include "app/gui/main_window.h"
 #include "app/gui/recent_files.h"
 #include "app/gui/studio_state.h"
-#include "core/allocation_io.h"
+#include "core/allocation/allocation_io.h"
+#include "core/base/errors.h"
+#include "core/base/system_memory.h"
 #include "widgets/audio_panel.h"
 #include "widgets/figure_export_dialog.h"
 #include "widgets/icons.h"
+#include "widgets/personalization_view.h"
+#include "widgets/scoring_view.h"
 
 namespace qs::gui {
 
@@ -56,6 +62,7 @@ void MainWindow::createActions() {
         [this] {
             cancelAnalysis();
             cancelExport();
+            cancelPersonalization();
         },
         icon(IconKind::Cancel));
     add("exportFigure", tr("&Export figure…"), QKeySequence(Qt::CTRL | Qt::Key_E),
@@ -68,6 +75,7 @@ void MainWindow::createActions() {
         [this] { saveSessionInteractive(true); });
     add("openSession", tr("Open &session…"), QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_O),
         [this] { chooseSessionToOpen(); }, icon(IconKind::OpenSession));
+    add("openComparison", tr("Open &comparison results…"), QKeySequence(), [this] { chooseComparisonToOpen(); });
     add("saveAllocation", tr("Save a&llocation…"), QKeySequence(), [this] { saveAllocationInteractive(); });
     add("saveAnalysis", tr("Save a&nalysis…"), QKeySequence(), [this] { saveAnalysisInteractive(); });
     add("exportModel", tr("Export &quantized model…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_X),
@@ -110,6 +118,7 @@ void MainWindow::createMenus() {
     file->addSeparator();
     file->addAction(actions_["openSession"]);
     recentSessions_ = file->addMenu(tr("Recent sessions"));
+    file->addAction(actions_["openComparison"]);
     file->addAction(actions_["saveSession"]);
     file->addAction(actions_["saveSessionAs"]);
     file->addSeparator();
@@ -145,6 +154,9 @@ void MainWindow::createMenus() {
         connect(a, &QAction::triggered, this, [this, n] { setMaxClipsPerSpeaker(n); });
     }
 
+    run->addSeparator();
+    run->addAction(tr("&Memory limit…"), this, [this] { chooseMaxMemory(); })->setObjectName(QStringLiteral("memoryLimit"));
+
     QMenu* view = menuBar()->addMenu(tr("&View"));
     for (QDockWidget* dock : findChildren<QDockWidget*>()) view->addAction(dock->toggleViewAction());
 
@@ -177,6 +189,33 @@ void MainWindow::updateActions() {
     if (!state_->modelPath().isEmpty()) title = QFileInfo(state_->modelPath()).fileName() + QStringLiteral(" — ") + title;
     if (!sessionPath_.isEmpty()) title = QFileInfo(sessionPath_).fileName() + QStringLiteral(" · ") + title;
     setWindowTitle(title);
+}
+
+void MainWindow::setMaxMemory(std::int64_t bytes) { maxMemory_ = std::max<std::int64_t>(0, bytes); }
+
+// The memory limit as text ("6G"), empty for automatic; analyses and exports plan within it.
+void MainWindow::chooseMaxMemory() {
+    const SystemMemory m = systemMemory();
+    const QString now = maxMemory_ > 0 ? QString::fromStdString(memoryText(double(maxMemory_))).remove(QLatin1Char(' ')) : QString();
+    bool ok = false;
+    const QString text = QInputDialog::getText(
+        this, tr("Memory limit"),
+        tr("Largest amount of memory quantscope may use while analysing or exporting (e.g. 6G, 2.5GiB, 800M).\n"
+           "Leave empty for automatic: what it holds now plus half of the %1 available.\n"
+           "Long recordings are cut into shorter windows, and fewer clips run at once, to stay within it.")
+            .arg(QString::fromStdString(memoryText(double(std::max<std::int64_t>(0, m.usable()))))),
+        QLineEdit::Normal, now, &ok);
+    if (!ok) return;
+    try {
+        setMaxMemory(text.trimmed().isEmpty() ? 0 : parseMemorySize(text.trimmed().toStdString(), tr("The memory limit").toStdString()));
+    } catch (const Error& e) {
+        showError(QString::fromStdString(e.what()));
+        return;
+    }
+    QSettings().setValue(QStringLiteral("jobs/maxMemory"), qint64(maxMemory_));  // a --max-memory option is not remembered
+    statusBar()->showMessage(maxMemory_ > 0 ? tr("Memory limit: %1").arg(QString::fromStdString(memoryText(double(maxMemory_))))
+                                            : tr("Memory limit: automatic"),
+                             8000);
 }
 
 void MainWindow::chooseModel() {
@@ -263,10 +302,16 @@ bool MainWindow::exportAllFigures(const QString& folder, const FigureExportOptio
         return false;
     }
     const QString ext = options.format == FigureExportOptions::Format::Pdf ? QStringLiteral("pdf") : QStringLiteral("png");
-    for (FigureView* view : figures())
+    int exported = 0;
+    for (FigureView* view : figures()) {
+        // The personalization figures only once there is a comparison to show.
+        if (personal_->isAncestorOf(view) && !personal_->result()) continue;
+        if (scoringView_->isAncestorOf(view) && !scoringView_->result()) continue;
         if (!exportFigure(view->figureId(), QDir(folder).filePath(view->figureId() + QLatin1Char('.') + ext), options, error))
             return false;
-    statusBar()->showMessage(tr("Exported %1 figures to %2").arg(figures().size()).arg(QDir::toNativeSeparators(folder)), 8000);
+        ++exported;
+    }
+    statusBar()->showMessage(tr("Exported %1 figures to %2").arg(exported).arg(QDir::toNativeSeparators(folder)), 8000);
     return true;
 }
 
@@ -309,8 +354,11 @@ void MainWindow::dropEvent(QDropEvent* event) {
         if (info.isDir()) {
             addAudioFolder(info.absoluteFilePath());
         } else if (info.suffix().compare(QLatin1String("json"), Qt::CaseInsensitive) == 0) {
+            // A saved comparison opens in its view; any other JSON is taken for a session.
             QString error;
-            if (!openSessionFrom(info.absoluteFilePath(), &error)) showError(error);
+            const bool comparison = isComparisonFile(info.absoluteFilePath());
+            if (!(comparison ? openComparisonFile(info.absoluteFilePath(), &error) : openSessionFrom(info.absoluteFilePath(), &error)))
+                showError(error);
         } else {
             openModel(info.absoluteFilePath());
         }
@@ -337,9 +385,11 @@ void MainWindow::restoreWindowSettings() {
         settings.value(QStringLiteral("modelExport/calibrationClips"), modelExport_.calibrationClips).toInt();
     modelExport_.weightCalibration =
         settings.value(QStringLiteral("modelExport/weightCalibration"), modelExport_.weightCalibration).toString();
+    modelExport_.onnx = settings.value(QStringLiteral("modelExport/onnx"), modelExport_.onnx).toBool();
     modelExport_.activationCalibration =
         settings.value(QStringLiteral("modelExport/activationCalibration"), modelExport_.activationCalibration).toString();
     modelExport_.evaluate = settings.value(QStringLiteral("modelExport/evaluate"), modelExport_.evaluate).toBool();
+    setMaxMemory(settings.value(QStringLiteral("jobs/maxMemory"), qint64(0)).toLongLong());
 }
 
 void MainWindow::saveWindowSettings() {
@@ -358,6 +408,7 @@ void MainWindow::saveWindowSettings() {
     settings.setValue(QStringLiteral("modelExport/activationBits"), modelExport_.activationBits);
     settings.setValue(QStringLiteral("modelExport/calibrationClips"), modelExport_.calibrationClips);
     settings.setValue(QStringLiteral("modelExport/weightCalibration"), modelExport_.weightCalibration);
+    settings.setValue(QStringLiteral("modelExport/onnx"), modelExport_.onnx);
     settings.setValue(QStringLiteral("modelExport/activationCalibration"), modelExport_.activationCalibration);
     settings.setValue(QStringLiteral("modelExport/evaluate"), modelExport_.evaluate);
 }

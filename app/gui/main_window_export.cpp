@@ -7,12 +7,16 @@
 #include <QPushButton>
 #include <QStatusBar>
 #include <QUrl>
+#include <algorithm>
 
 #include "app/gui/analysis_controller.h"
 #include "app/gui/budget_controller.h"
 #include "app/gui/export_controller.h"
 #include "app/gui/main_window.h"
 #include "app/gui/studio_state.h"
+#include "core/base/errors.h"
+#include "core/quantize/range_methods.h"
+#include "core/quantize/rounding_estimate.h"
 #include "widgets/job_progress.h"
 #include "widgets/plot_style.h"
 
@@ -96,6 +100,29 @@ QString MainWindow::calibrationSummary() const {
                   : tr("speaker %1 of %2, the allocation's speaker").arg(who, name);
 }
 
+double MainWindow::roundingSeconds(const ModelExportSettings& settings) const {
+    const Analysis* analysis = state_->analysis().get();
+    if (!state_->model() || !analysis || !budget_->ready()) return -1.0;
+    LearnedRoundingOptions o;
+    try {
+        o.method = parseWeightCalibration(settings.weightCalibration.toStdString()).rounding;
+    } catch (const Error&) {
+        return -1.0;
+    }
+    o.adaround.iterations = settings.roundingIterations;
+    std::vector<int> bits;
+    for (const LayerBits& l : budget_->allocation().layers) bits.push_back(l.bits);
+    // One pass over the calibration clips: the analysis' time for its clips, scaled to their number.
+    int analysed = 0, calibration = 0;
+    for (const SpeakerSummary& sp : analysis->speakers) {
+        if (budget_->allocation().speaker != kAllSpeakers && sp.name != budget_->allocation().speaker) continue;
+        analysed += sp.clips;
+        calibration += std::min(sp.clips, settings.calibrationClips);
+    }
+    const double pass = analysed > 0 ? analysis->elapsedSeconds * double(calibration) / double(analysed) : 0.0;
+    return estimateRoundingSeconds(state_->model()->info().layers, bits, o, std::max(1, calibration), 0, pass);
+}
+
 bool MainWindow::exportModelTo(const ModelExportSettings& settings, QString* error) {
     QString problem;
     if (analysis_->isRunning()) {
@@ -122,8 +149,11 @@ bool MainWindow::exportModelTo(const ModelExportSettings& settings, QString* err
     request.activationBits = settings.activationBits;
     request.calibrationClips = settings.calibrationClips;
     request.weightCalibration = settings.weightCalibration;
+    request.onnx = settings.onnx;
+    request.roundingIterations = settings.roundingIterations;
     request.activationCalibration = settings.activationCalibration;
     request.evaluate = settings.evaluate;
+    request.maxMemory = maxMemory_;
     modelExport_ = settings;
     if (!exporter_->start(request)) {  // failed() has shown why
         if (error) *error = lastError_;
@@ -144,6 +174,7 @@ void MainWindow::exportModelInteractive() {
 
     ModelExportDialog dialog(allocationSummary(), calibrationSummary(), this);
     dialog.setSettings(s);
+    dialog.setEstimator([this](const ModelExportSettings& settings) { return roundingSeconds(settings); });
     if (dialog.exec() != QDialog::Accepted) return;
     s = dialog.settings();
     bool replaces = false;
@@ -176,7 +207,10 @@ void MainWindow::onExportFinished(const ExportResult& r) {
                        .arg(r.skipped.front());
     const auto pct = [](double rate) { return QString::number(100.0 * rate, 'f', 1) + QLatin1Char('%'); };
     if (r.evaluated) {
-        message += tr(". Quantized vs float on %1 clips: output SQNR %2 dB").arg(r.evaluatedClips).arg(r.sqnrDb, 0, 'f', 1);
+        message += tr(". Quantized vs float on %1 %2: output SQNR %3 dB")
+                       .arg(r.evaluatedClips)
+                       .arg(r.onTestClips ? tr("test clips") : tr("clips the calibration did not use"))
+                       .arg(r.sqnrDb, 0, 'f', 1);
         if (r.werVsFloat >= 0) message += tr(", WER against the float transcripts %1").arg(pct(r.werVsFloat));
         if (r.wer >= 0) message += tr(", WER %1 (float %2)").arg(pct(r.wer), pct(r.werFloat));
         message += tr(" (evaluation.json)");

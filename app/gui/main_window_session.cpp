@@ -9,7 +9,7 @@
 #include "app/gui/main_window.h"
 #include "app/gui/recent_files.h"
 #include "app/gui/studio_state.h"
-#include "core/sensitivity.h"
+#include "core/allocation/sensitivity.h"
 #include "widgets/audio_panel.h"
 #include "widgets/budget_panel.h"
 #include "widgets/channel_view.h"
@@ -21,6 +21,8 @@
 #include "widgets/sensitivity_view.h"
 
 namespace qs::gui {
+
+static_assert(int(ClipMode::SymmetricMax) == kClipModes - 1, "session.h's kClipModes must count ClipMode");
 
 Session MainWindow::captureSession() const {
     Session s;
@@ -34,6 +36,8 @@ Session MainWindow::captureSession() const {
     s.metric = budgetPanel_->metric();
     s.order = budgetPanel_->order();
     s.minBits = budgetPanel_->minBits();
+    s.fitFiles = budgetPanel_->fitFiles();
+    s.spread = budgetPanel_->spread();
     s.speaker = budgetPanel_->speaker().isEmpty() ? QStringLiteral("all") : budgetPanel_->speaker();
     const LayerTableModel* table = modelPanel_->layerModel();
     for (int i = 0; i < table->layerCount(); ++i)
@@ -110,6 +114,8 @@ bool MainWindow::showSavedResults(std::shared_ptr<const Analysis> analysis, cons
         s.metric = QString::fromStdString(metricName(allocation->metric));
         s.order = QString::fromStdString(orderName(allocation->order));
         s.minBits = allocation->minBits;
+        s.fitFiles = allocation->fitFiles;
+        s.spread = allocation->spread;
         s.speaker = QString::fromStdString(allocation->speaker);
         for (const LayerBits& l : allocation->layers)
             if (!l.included) s.excludedLayers << QString::fromStdString(l.name);
@@ -129,6 +135,8 @@ void MainWindow::applySession(const Session& s) {
     budgetPanel_->setMetric(s.metric);
     budgetPanel_->setOrder(s.order);
     budgetPanel_->setMinBits(s.minBits);
+    budgetPanel_->setFitFiles(s.fitFiles);
+    budgetPanel_->setSpread(s.spread);
     syncing_ = false;
     state_->setAnalysis(s.analysis);  // layers, speakers and curves follow (onAnalysisChanged)
 
@@ -142,7 +150,7 @@ void MainWindow::applySession(const Session& s) {
     syncing_ = false;
     if (s.analysis) {
         budget_->setSettings({parseMetric(s.metric.toStdString()), parseOrder(s.order.toStdString()), s.minBits, include,
-                              s.speaker.toStdString()});
+                              s.speaker.toStdString(), s.fitFiles, s.spread});
         if (s.targetMb > 0) budget_->setTarget(s.targetMb);
     }
 

@@ -1,4 +1,5 @@
 // MainWindow: pushing the state and the controllers' results into the panels and figures.
+#include <QDir>
 #include <QFileInfo>
 #include <QSignalBlocker>
 #include <QStatusBar>
@@ -9,7 +10,7 @@
 #include "app/gui/budget_controller.h"
 #include "app/gui/main_window.h"
 #include "app/gui/studio_state.h"
-#include "core/sensitivity.h"
+#include "core/allocation/sensitivity.h"
 #include "widgets/allocation_view.h"
 #include "widgets/audio_panel.h"
 #include "widgets/budget_curve_view.h"
@@ -32,6 +33,8 @@ BudgetSettings settingsFrom(const BudgetPanel* panel, const LayerTableModel* tab
     s.metric = parseMetric(panel->metric().toStdString());
     s.order = parseOrder(panel->order().toStdString());
     s.minBits = panel->minBits();
+    s.fitFiles = panel->fitFiles();
+    s.spread = panel->spread();
     s.include = table->included();
     s.speaker = panel->speaker().isEmpty() ? std::string(kAllSpeakers) : panel->speaker().toStdString();
     return s;
@@ -174,12 +177,13 @@ void MainWindow::onAllocationChanged() {
         modelPanel_->layerModel()->setBits({});
         histogram_->setBits(32);
         refreshComparison();
+        refreshFigureContext();
         updateActions();
         return;
     }
     const Allocation& a = budget_->allocation();
     budgetPanel_->setTarget(budget_->target());
-    budgetPanel_->setReadout(a.sizeMb, a.floatSizeMb, a.averageBits, a.compressionRatio);
+    budgetPanel_->setReadout(a.sizeMb, a.floatSizeMb, a.averageBits, a.compressionRatio, a.fitFiles ? a.filesMb : NAN);
     const std::vector<int> bits = a.bits();
     std::vector<bool> included;
     std::map<int, int> histogram;
@@ -197,6 +201,7 @@ void MainWindow::onAllocationChanged() {
     histogram_->setBits(layer >= 0 && layer < int(bits.size()) ? bits[std::size_t(layer)] : 32);
     curve_->setCurrent(budget_->target(), a.sizeMb, a.averageBits);
     refreshComparison();
+    refreshFigureContext();
     updateActions();
 }
 
@@ -262,6 +267,32 @@ void MainWindow::refreshModelSummary() {
     const QString path = model ? state_->modelPath() : analysis ? QString::fromStdString(analysis->model.path) : QString();
     modelPanel_->setModelSummary(path, parts.isEmpty() ? tr("Drop a TorchScript .pt file here or use Open (Ctrl+O).")
                                                        : parts.join(QStringLiteral(" · ")));
+    refreshFigureContext();
+}
+
+void MainWindow::refreshFigureContext() {
+    FigureContext c;
+    const auto& analysis = state_->analysis();
+    const QString path = state_->model() ? state_->modelPath()
+                         : analysis      ? QString::fromStdString(analysis->model.path)
+                                         : QString();
+    if (!path.isEmpty()) {
+        const QFileInfo file(path);
+        const QString folder = file.dir().dirName();
+        c.model = folder.isEmpty() || folder == QLatin1String(".") ? file.fileName() : folder + QLatin1Char('/') + file.fileName();
+    }
+    if (analysis) {
+        c.speaker = QString::fromStdString(budget_->settings().speaker);
+        c.metric = BudgetPanel::metricLabel(QString::fromStdString(metricName(budget_->settings().metric)));
+    }
+    if (budget_->ready() && !budget_->allocation().layers.empty()) {
+        const Allocation& a = budget_->allocation();
+        c.speaker = QString::fromStdString(a.speaker);
+        c.budget = tr("budget %1 (%2, %3 bits on average)")
+                       .arg(formatMb(a.targetMb), formatMb(a.sizeMb))
+                       .arg(a.averageBits, 0, 'f', 2);
+    }
+    for (FigureView* f : figures()) f->setContext(c);
 }
 
 }  // namespace qs::gui

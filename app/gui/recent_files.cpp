@@ -1,3 +1,4 @@
+// The recent models, audio folders and sessions lists, stored in QSettings.
 #include "app/gui/recent_files.h"
 
 #include <QAction>

@@ -8,9 +8,12 @@
 #include <QStringList>
 #include <memory>
 
-#include "core/analysis.h"
+#include "core/stats/analysis.h"
 
 namespace qs::gui {
+
+// The histogram's clip modes (widgets/histogram_view.h, ClipMode) a session may name.
+inline constexpr int kClipModes = 4;
 
 struct ViewState {
     int topTab = 0;
@@ -38,6 +41,8 @@ struct Session {
     QString metric = QStringLiteral("median");
     QString order = QStringLiteral("descending");
     int minBits = 2;
+    bool fitFiles = false;  // the budget counts the export files (allocate --fit-files)
+    int spread = 1;
     QString speaker = QStringLiteral("all");
     QStringList excludedLayers;
     QString selectedLayer;
@@ -46,8 +51,12 @@ struct Session {
 
 // Throws qs::InputError with a readable message when the file cannot be written.
 void saveSession(const QString& path, const Session& session);
-// Throws qs::InputError naming the file when it is missing, not JSON, or not a quantscope session.
+// Throws qs::InputError naming the file when it is missing, not JSON, or not a quantscope session,
+// and the file and field when a field is mistyped or impossible: a negative budget, an unknown
+// metric, a layer or speaker its analysis does not have, a damaged embedded analysis.
 // Paths that no longer exist are resolved relative to the session file when that finds them.
 Session loadSession(const QString& path);
+// The same from a parsed document; path names it in messages and anchors relative paths.
+Session sessionFromJson(const nlohmann::json& j, const QString& path);
 
 }  // namespace qs::gui

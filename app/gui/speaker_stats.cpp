@@ -1,3 +1,4 @@
+// Score correlations and the budget ranges where two speakers' allocations differ.
 #include "app/gui/speaker_stats.h"
 
 #include <algorithm>

@@ -5,7 +5,7 @@
 
 #include <vector>
 
-#include "core/allocation.h"
+#include "core/allocation/allocation.h"
 #include "widgets/speaker_comparison.h"
 
 namespace qs::gui {

@@ -1,6 +1,9 @@
+// The studio's open model, audio folders, analysis and selection, with change signals.
 #include "app/gui/studio_state.h"
 
 #include <algorithm>
+
+#include "core/base/errors.h"
 
 namespace qs::gui {
 
@@ -65,6 +68,30 @@ void StudioState::setSelectedLayer(int layer) {
     if (layer == selected_) return;
     selected_ = layer;
     emit selectedLayerChanged(layer);
+}
+
+void StudioState::setSplit(const SplitSpec& split) {
+    split_ = split;
+    emit splitChanged();
+}
+
+void StudioState::setSpeakerGroups(std::shared_ptr<const SpeakerTable> table, const QString& groupBy) {
+    speakerTable_ = std::move(table);
+    groupBy_ = groupBy;
+    emit speakerGroupsChanged();
+}
+
+std::vector<Profile> StudioState::groupsOf(const AudioCorpus& corpus) const {
+    if (!speakerTable_) return {};
+    std::vector<std::string> present;
+    for (const Speaker& s : corpus.speakers()) present.push_back(s.name);
+    try {
+        std::vector<Profile> groups = groupSpeakers(*speakerTable_, groupBy_.toStdString(), present);
+        checkProfileNames(groups, present);
+        return groups;
+    } catch (const Error&) {
+        return {};
+    }
 }
 
 }  // namespace qs::gui

@@ -1,4 +1,5 @@
-// What the studio has open: the model, the audio folders, the analysis and the selected layer.
+// What the studio has open: the model, the audio folders, the analysis and the selected layer, the
+// tune/test split and the speaker groups.
 // Plain holders with change signals; the controllers fill them, the window shows them.
 #pragma once
 
@@ -8,9 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "core/analysis.h"
-#include "core/audio_corpus.h"
-#include "core/speech_model.h"
+#include "core/stats/analysis.h"
+#include "core/audio/audio_corpus.h"
+#include "core/audio/clip_split.h"
+#include "core/audio/speaker_profiles.h"
+#include "core/model/speech_model.h"
 
 namespace qs::gui {
 
@@ -46,13 +49,31 @@ public:
     int selectedLayer() const { return selected_; }
     void setSelectedLayer(int layer);  // clamped to -1..layers-1
 
+    // The tune/test split analyses, exports and comparisons use (no split: every clip serves all).
+    const SplitSpec& split() const { return split_; }
+    void setSplit(const SplitSpec& split);
+    // The split of one scanned folder; throws InputError (e.g. a malformed list).
+    ClipSplit splitOf(const AudioCorpus& corpus) const { return ClipSplit::make(corpus, split_); }
+
+    // Speaker groups: a metadata table and the attribute that groups it (empty: the table's own).
+    const std::shared_ptr<const SpeakerTable>& speakerTable() const { return speakerTable_; }
+    QString groupBy() const { return groupBy_; }
+    void setSpeakerGroups(std::shared_ptr<const SpeakerTable> table, const QString& groupBy = QString());
+    // The groups over corpus's speakers; empty without a table or when none of its speakers is in it.
+    std::vector<Profile> groupsOf(const AudioCorpus& corpus) const;
+
 signals:
     void modelChanged();
     void audioChanged();
     void analysisChanged();
     void selectedLayerChanged(int layer);
+    void splitChanged();
+    void speakerGroupsChanged();
 
 private:
+    SplitSpec split_;
+    std::shared_ptr<const SpeakerTable> speakerTable_;
+    QString groupBy_;
     std::shared_ptr<const SpeechModel> model_;
     QString modelPath_;
     std::vector<AudioFolder> folders_;

@@ -1,3 +1,5 @@
+// Synthetic sine test audio written with libsndfile in any format, and helpers that write text files
+// and truncate files (damaged input).
 #include "tests/support/audio_files.h"
 
 #include <sndfile.h>
