@@ -102,8 +102,8 @@ private:
 };
 
 // A model file for torch::jit::load that checks for a cancel request before each record it hands the
-// loader (a tensor's bytes, the code, a pickle), so that reloading a model of a few hundred MB for
-// export stops within one record. Throwing out of the loader's read is safe: LibTorch's own file
+// loader (a tensor's bytes, the code, a pickle), so that loading a model of a few hundred MB (for
+// evaluation, or again for export) stops within one record. Throwing out of the loader's read is safe: LibTorch's own file
 // reader throws there on a read error, and the half-read archive is released as the exception passes.
 class CancellableModelFile : public caffe2::serialize::ReadAdapterInterface {
 public:
@@ -172,7 +172,9 @@ SpeechModel SpeechModel::load(const std::string& path) {
     impl->info.path = path;
     torch::jit::ExtraFilesMap extra{{"model.json", ""}};
     try {
-        impl->module = torch::jit::load(path, torch::kCPU, extra);
+        impl->module = torch::jit::load(std::make_shared<CancellableModelFile>(path), torch::kCPU, extra);
+    } catch (const Cancelled&) {
+        throw;
     } catch (const std::exception& e) {
         throw ModelError(path + " is not a TorchScript model (" + firstLine(e.what()) + ")");
     }

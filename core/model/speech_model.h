@@ -83,7 +83,8 @@ public:
     // Loads a TorchScript file and its optional model.json metadata, finds the quantizable layers,
     // checks that forward accepts a [1, samples] float waveform and measures how a pass's memory grows
     // with its length (info().memory, core/model/forward_memory.h). Throws ModelError with one readable
-    // sentence: not a TorchScript file, no forward method, rejected input, no quantizable layers.
+    // sentence: not a TorchScript file, no forward method, rejected input, no quantizable layers;
+    // Cancelled when this thread's cancel flag is set while it reads the file or runs the probe pass.
     static SpeechModel load(const std::string& path);
 
     SpeechModel(SpeechModel&&) noexcept;
