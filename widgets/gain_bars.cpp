@@ -141,7 +141,7 @@ void GainBars::setMatrix(std::shared_ptr<const PersonalizationResult> result, in
         return;
     }
     p->xAxis->setTicker(ticks);
-    p->xAxis->setTickLabelRotation(shown > 4 ? 60 : 0);
+    p->xAxis->setTickLabelRotation(shown > 4 ? 90 : 0);  // slanted names run past the last bar's edge
     p->xAxis->setRange(-0.6, shown - 0.4);
     const double pad = 0.08 * std::max(hi - lo, 1e-9);
     p->yAxis->setRange(std::min(0.0, lo - pad), hi + 3 * pad);
