@@ -5,11 +5,13 @@
 // the stride, padding, dilation and groups; on real layer inputs (every layer kind of the fixtures:
 // strided and grouped conv1d, padded conv2d, linear, MultiheadAttention's in_proj) each method's
 // layer-output error, measured with LibTorch's operators on the whole input, is at most nearest
-// rounding's; results do not depend on the thread count.
+// rounding's; results do not depend on the thread count, nor on which worker runs which piece of a
+// layer.
 #include <torch/torch.h>  // before Qt: Qt's `slots` macro breaks LibTorch headers
 
 #include <QtTest>
 #include <cmath>
+#include <thread>
 
 #include "core/base/cancel.h"
 #include "core/base/errors.h"
@@ -214,6 +216,76 @@ private Q_SLOTS:
         for (std::int64_t row = 0; row < 6; ++row) QCOMPARE(e.codes.codes[std::size_t(row * 24 + 5)], 0);
     }
 
+    // A layer's pieces (GPTQ: one per convolution group) may run on different workers in any order;
+    // the result is roundLayer's, bit for bit, with group-wise scales re-fitted too.
+    void piecesOnTwoThreadsAreTheSequentialResult() {
+        qs::LayerInfo l;
+        l.name = "test.grouped";
+        l.kind = "conv1d";
+        l.groups = 4;
+        l.shape = {8, 6, 8};  // 8 out channels, 24 in channels in 4 groups, kernel 8: 48 columns
+        l.params = 8 * 6 * 8;
+        l.stride = {1};
+        l.padBegin = l.padEnd = {0};
+        l.dilation = {1};
+        l.geometryKnown = true;
+        torch::manual_seed(8);
+        std::vector<at::Tensor> rows;
+        for (int g = 0; g < 4; ++g)
+            rows.push_back(at::matmul(torch::randn({300, 6}), torch::randn({6, 48})) + 0.1 * torch::randn({300, 48}));
+        const std::vector<float> w = values(weights(8, 48, 6));
+        for (const char* granularity : {"per_channel", "per_group", "per_tensor"}) {
+            const qs::WeightCalibrationOptions o = withGranularity(granularity);
+            const qs::WeightEncoding nearest = qs::calibrateWeight(w, l.shape, 3, o);
+            qs::LearnedRoundingOptions r;
+            r.gptq.maxColumns = 32;  // two chunks per group as well
+            qs::WeightEncoding sequential = nearest;
+            qs::detail::roundLayer(l, w, sequential, rows, qs::WeightRounding::Gptq, o, r, 0);
+
+            qs::detail::LayerRounding pieces(l, w, nearest, qs::WeightRounding::Gptq, o, r, 0);
+            QCOMPARE(pieces.pieces(), std::size_t(4));
+            auto runSome = [&](std::vector<std::size_t> ks) {
+                for (std::size_t k : ks) pieces.run(k, {rows[std::size_t(pieces.groupOf(k))]});
+            };
+            std::thread a(runSome, std::vector<std::size_t>{3, 1}), b(runSome, std::vector<std::size_t>{2, 0});
+            a.join();
+            b.join();
+            qs::WeightEncoding parallel = nearest;
+            pieces.finish(parallel, [&](std::int64_t g) { return rows[std::size_t(g)]; });
+            QVERIFY2(parallel.codes.codes == sequential.codes.codes, granularity);
+            QVERIFY2(parallel.codes.scales == sequential.codes.scales, granularity);
+            QVERIFY2(parallel.clipFactors == sequential.clipFactors, granularity);
+            QCOMPARE(parallel.outputError, sequential.outputError);
+            QCOMPARE(parallel.nearestOutputError, sequential.nearestOutputError);
+            QVERIFY2(sequential.codes.codes != nearest.codes.codes, granularity);  // GPTQ did change codes
+            QVERIFY2(sequential.outputError < sequential.nearestOutputError, granularity);
+        }
+    }
+
+    void rowCounterCountsEveryLinearRow() {
+        qs::ModelInfo info;
+        info.layers = {linearLayer(4, 16)};
+        qs::detail::RowCounter counter(info);
+        const std::vector<float> x(2 * 5 * 16, 1.0f);
+        counter.observeInputTensor(0, x.data(), {2, 5, 16}, 2);
+        QCOMPARE(counter.rows.at(0), std::int64_t(10));
+    }
+
+    // H accumulates over addBatch calls (float within a call, double across), symmetric although
+    // BLAS syrk fills one triangle.
+    void hessianOverSeveralBatchesIsSymmetricAndExact() {
+        torch::manual_seed(12);
+        const at::Tensor x = torch::randn({700, 37});
+        qs::Gptq gptq(37, {});
+        gptq.addBatch(x.narrow(0, 0, 300));
+        gptq.addBatch(x.narrow(0, 300, 400));
+        const at::Tensor h = gptq.hessian();
+        QVERIFY(at::equal(h, h.t()));
+        const at::Tensor expected = (2.0 / 700.0) * at::mm(x.to(at::kDouble).t(), x.to(at::kDouble));
+        QVERIFY(at::allclose(h.to(at::kDouble), expected, 1e-5, 1e-6));
+        QCOMPARE(gptq.rows(), std::int64_t(700));
+    }
+
     void gptqRetriesWithMoreDampening() {
         // Rank one inputs: H is singular and float Cholesky may fail; GPTQ must still finish.
         const at::Tensor v = torch::randn({1, 32});
@@ -283,6 +355,9 @@ private Q_SLOTS:
         const at::Tensor expected = y.narrow(1, first, taken).reshape({out, -1});  // [out, rows]
         const std::vector<const qs::detail::LayerInputSample*> samples{&sampler.samples.at(0)};
         QCOMPARE(qs::detail::rowCount(l, samples), expected.size(1));
+        qs::detail::RowCounter counter(info);  // every output position, whatever rowsPerClip
+        counter.observeInputTensor(0, x.data_ptr<float>(), x.sizes().vec(), 1);
+        QCOMPARE(counter.rows.at(0), y[0].numel());
         const std::int64_t per = out / groups;
         for (std::int64_t g = 0; g < groups; ++g) {
             const at::Tensor rows = qs::detail::layerRows(l, samples, g);

@@ -61,8 +61,8 @@ int runExport(const std::vector<std::string>& argv) {
     r.method = method.rounding;
     r.adaround.iterations = args.getInt("rounding-iterations", r.adaround.iterations);
     if (r.adaround.iterations < 0) throw InputError("--rounding-iterations must be 0 or more");
-    r.sampleRows = args.getInt("rounding-rows", r.sampleRows);
-    if (r.sampleRows < 1) throw InputError("--rounding-rows must be 1 or more");
+    r.sampleRows = args.getInt("rounding-rows", 0);  // 0: the method's default
+    if (args.has("rounding-rows") && r.sampleRows < 1) throw InputError("--rounding-rows must be 1 or more");
     r.sequential = args.choice("rounding-mode", r.sequential ? "sequential" : "independent") ==
                    "sequential";
     r.sampleMb = args.getDouble("rounding-memory-mb", r.sampleMb);

@@ -25,6 +25,36 @@ void roundLayer(const LayerInfo& layer, const std::vector<float>& w, WeightEncod
                 WeightRounding method, const WeightCalibrationOptions& range, const LearnedRoundingOptions& options,
                 std::uint64_t seed, const std::function<void(double)>& tick = {});
 
+// The same in pieces that may run on different workers at once, so that one wide layer does not keep
+// the others waiting: GPTQ has one piece per convolution group (one for a linear layer), AdaRound one
+// piece over every group. Construct, run every piece once (any order, concurrently for different k),
+// then finish once.
+class LayerRounding {
+public:
+    LayerRounding(const LayerInfo& layer, std::vector<float> w, const WeightEncoding& e, WeightRounding method,
+                  const WeightCalibrationOptions& range, const LearnedRoundingOptions& options, std::uint64_t seed);
+    static std::size_t pieces(const LayerInfo& layer, WeightRounding method);
+    std::size_t pieces() const { return pieces(layer_, method_); }
+    // The group whose rows piece k takes, or -1 when it takes every group's (in group order).
+    std::int64_t groupOf(std::size_t k) const;
+    // Runs piece k on the rows groupOf(k) names; tick(fraction of this piece) may throw Cancelled.
+    void run(std::size_t k, const std::vector<at::Tensor>& rows, const std::function<void(double)>& tick = {});
+    // After every piece: writes the result into e (as roundLayer does). rowsOf(g) gives group g's rows.
+    void finish(WeightEncoding& e, const std::function<at::Tensor(std::int64_t)>& rowsOf);
+
+private:
+    const LayerInfo& layer_;
+    std::vector<float> w_;
+    ScaleLayout layout_;
+    QuantizedCodes learned_;
+    WeightRounding method_;
+    const WeightCalibrationOptions& range_;
+    const LearnedRoundingOptions& options_;
+    std::uint64_t seed_;
+    std::vector<double> seconds_;      // per piece
+    std::vector<std::int64_t> used_;   // rows each piece learned on
+};
+
 // ‖X(W − Ŵ)ᵀ‖² / ‖XWᵀ‖² summed over the groups' rows, Ŵ the weight the codes give (0 when XWᵀ = 0).
 double outputError(const LayerInfo& layer, const std::vector<float>& w, const QuantizedCodes& codes,
                    const std::vector<at::Tensor>& rows);

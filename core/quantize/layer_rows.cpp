@@ -75,6 +75,23 @@ void RowSampler::observeInputTensor(int layer, const float* data, const std::vec
     samples.emplace(layer, std::move(s));
 }
 
+void RowCounter::observeInputTensor(int layer, const float*, const std::vector<std::int64_t>& shape, int) {
+    if (layer < 0 || std::size_t(layer) >= info_.layers.size() || rows.count(layer) || shape.empty()) return;
+    const LayerInfo& l = info_.layers[std::size_t(layer)];
+    if (!roundable(l)) return;
+    if (l.kind == "linear") {
+        std::int64_t n = 1;
+        for (std::size_t i = 0; i + 1 < shape.size(); ++i) n *= shape[i];
+        rows[layer] = n;
+        return;
+    }
+    const std::int64_t dims = spatialDims(l);
+    if (std::int64_t(shape.size()) != dims + 2) return;
+    const Axis first = axisOf(l, 0, shape[2]);
+    const Axis second = dims == 2 ? axisOf(l, 1, shape[3]) : Axis{1, 0, 0, 1, 1};
+    rows[layer] = first.outputs() * second.outputs();
+}
+
 std::int64_t rowCount(const LayerInfo& l, const std::vector<const LayerInputSample*>& samples) {
     std::int64_t n = 0;
     for (const LayerInputSample* s : samples) {

@@ -46,6 +46,21 @@ private:
     std::int64_t perClip_;
 };
 
+// Per clip: how many rows each layer's input offers (all its output positions), shapes only, nothing
+// copied; for planning how many layers' samples fit in memory at once.
+class RowCounter : public LayerSink {
+public:
+    explicit RowCounter(const ModelInfo& info) : info_(info) {}
+    void observe(int, const float*, std::size_t, std::size_t, std::size_t) override {}
+    bool wantsInputs() const override { return true; }
+    void observeInputTensor(int layer, const float* data, const std::vector<std::int64_t>& shape, int axis) override;
+
+    std::map<int, std::int64_t> rows;  // layer -> rows of its first input in the pass
+
+private:
+    const ModelInfo& info_;
+};
+
 // The input rows of convolution group `group` of a layer (0 for linear layers) from its samples,
 // clip order kept: [rows, row length], row length = the weight's elements per output channel; the
 // weight rows of that group are output channels [group, group + 1) × out / groups. Throws ModelError

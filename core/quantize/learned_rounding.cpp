@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <memory>
 #include <mutex>
 
 #include "core/base/errors.h"
@@ -32,11 +33,11 @@ public:
          const WeightCalibrationOptions& range, const LearnedRoundingOptions& o, const ProgressFn& progress, int threads)
         : model_(model), info_(model.info()), encodings_(encodings), corpus_(corpus), clips_(clips),
           activations_(activations), range_(range), o_(o), progress_(progress), threads_(threads) {
-        perClip_ = int((std::max(1, o.sampleRows) + int(clips.size()) - 1) / std::max<int>(1, int(clips.size())));
+        perClip_ = int((rowsPerLayer(o) + int(clips.size()) - 1) / std::max<int>(1, int(clips.size())));
         for (std::size_t l = 0; l < encodings.size() && l < info_.layers.size(); ++l)
             if (encodings[l].layer >= 0 && roundable(info_.layers[l])) todo_.push_back(l);
         cost_.assign(info_.layers.size(), 0.0);
-        for (std::size_t l : todo_) total_ += cost_[l] = roundingCost(info_.layers[l], o.method, o, o.sampleRows);
+        for (std::size_t l : todo_) total_ += cost_[l] = roundingCost(info_.layers[l], o.method, o, rowsPerLayer(o));
     }
 
     LearnedRoundingSummary run() {
@@ -56,12 +57,36 @@ public:
     }
 
 private:
+    // Rows each layer's input offers per second of audio, from one clip's forward pass (shapes only);
+    // 0 where unknown. Clips shorter than perClip_ rows give all they have, so planning with perClip_
+    // alone would overestimate a long default (GPTQ's) many times over.
+    std::vector<double> rowsPerSecond() {
+        std::vector<double> out(info_.layers.size(), 0.0);
+        for (const Clip* c : clips_) {
+            if (!(c->seconds > 0.0)) continue;
+            detail::RowCounter counter(info_);
+            try {
+                model_.forwardObserved(corpus_.load(*c), counter);
+            } catch (const AudioError&) {
+                continue;  // listed as skipped by the sampling pass
+            }
+            for (const auto& [layer, rows] : counter.rows) out[std::size_t(layer)] = double(rows) / c->seconds;
+            break;
+        }
+        return out;
+    }
+
     // Every layer from the float model's inputs: passes of layers whose samples fit in sampleMb.
     void independent(std::vector<WeightEncoding>& work) {
         std::vector<std::vector<std::size_t>> passes;
+        const std::vector<double> perSecond = rowsPerSecond();
         double bytes = 0.0;
         for (std::size_t l : todo_) {
-            const double b = sampleBytes(info_.layers[l], perClip_, clips_.size());
+            double b = 0.0;
+            for (const Clip* c : clips_) {  // 5% and one row more than the probe clip's rate, for rounding
+                const double offered = perSecond[l] > 0.0 ? std::ceil(perSecond[l] * c->seconds * 1.05) + 1.0 : double(perClip_);
+                b += sampleBytes(info_.layers[l], std::min<std::int64_t>(perClip_, std::int64_t(offered)), 1);
+            }
             if (passes.empty() || bytes + b > o_.sampleMb * 1048576.0) passes.emplace_back(), bytes = 0.0;
             passes.back().push_back(l);
             bytes += b;
@@ -153,35 +178,72 @@ private:
         return out;
     }
 
-    // Rounds the given layers from their samples, in parallel, one worker each.
+    // One layer's rounding while its pieces run: created by its first piece, finished and freed by
+    // its last, so only the layers being worked on hold their weight.
+    struct Active {
+        std::mutex mutex;
+        std::unique_ptr<detail::LayerRounding> rounding;
+        std::vector<const LayerInputSample*> mine;
+        std::size_t left = 0;
+    };
+
+    // Rounds the given layers from their samples: their pieces (layer_rounding.h) in layer order over
+    // the workers, so that a grouped convolution's groups are shared out rather than left to one.
     void optimise(const std::vector<std::size_t>& layers, const Samples& samples, std::vector<WeightEncoding>& work) {
+        std::vector<std::pair<std::size_t, std::size_t>> tasks;  // (index into layers, piece)
+        std::vector<Active> active(layers.size());
+        for (std::size_t t = 0; t < layers.size(); ++t) {
+            const std::size_t n = samples[layers[t]].empty() ? 0 : detail::LayerRounding::pieces(info_.layers[layers[t]], o_.method);
+            active[t].left = n;
+            if (n == 0) add(cost_[layers[t]]);  // no clip gave it inputs: it keeps nearest rounding
+            for (std::size_t k = 0; k < n; ++k) tasks.emplace_back(t, k);
+        }
         std::vector<std::string> running;
-        runTasks(layers.size(), threads_, [&](int, std::size_t t) {
+        runTasks(tasks.size(), threads_, [&](int, std::size_t i) {
+            const auto [t, k] = tasks[i];
             const std::size_t l = layers[t];
             const LayerInfo& layer = info_.layers[l];
+            Active& a = active[t];
+            {
+                std::lock_guard<std::mutex> lock(a.mutex);
+                if (!a.rounding) {
+                    for (const LayerInputSample& s : samples[l]) a.mine.push_back(&s);
+                    a.rounding = std::make_unique<detail::LayerRounding>(layer, model_.layerWeight(int(l)), work[l], o_.method,
+                                                                         range_, o_, std::uint64_t(l));
+                }
+            }
             {
                 std::lock_guard<std::mutex> lock(progressMutex_);
                 running.push_back(layer.name);
                 current_ = describe(running);
             }
+            const double share = cost_[l] / double(a.rounding->pieces());
             double credited = 0.0;
             auto tick = [&](double fraction) {
                 if (stop_) throw Cancelled();
-                const double now = cost_[l] * std::min(1.0, fraction);
+                const double now = share * std::min(1.0, fraction);
                 add(now - credited);
                 credited = now;
             };
-            std::vector<const LayerInputSample*> mine;
-            for (const LayerInputSample& s : samples[l]) mine.push_back(&s);
-            if (!mine.empty()) {
-                std::vector<at::Tensor> rows;
-                const std::int64_t groups = layer.kind == "linear" ? 1 : layer.groups;
-                for (std::int64_t g = 0; g < groups; ++g) rows.push_back(detail::layerRows(layer, mine, g));
-                const std::vector<float> w = model_.layerWeight(int(l));
-                detail::roundLayer(layer, w, work[l], rows, o_.method, range_, o_, std::uint64_t(l), tick);
+            const std::int64_t groups = layer.kind == "linear" ? 1 : layer.groups;
+            auto rowsOf = [&](std::int64_t g) { return detail::layerRows(layer, a.mine, g); };
+            std::vector<at::Tensor> rows;
+            const std::int64_t g = a.rounding->groupOf(k);
+            for (std::int64_t h = g < 0 ? 0 : g; h < (g < 0 ? groups : g + 1); ++h) rows.push_back(rowsOf(h));
+            a.rounding->run(k, rows, tick);
+            rows.clear();
+            bool last = false;
+            {
+                std::lock_guard<std::mutex> lock(a.mutex);
+                last = --a.left == 0;
+            }
+            if (last) {  // every piece has run: the output errors, the encoding, and the memory back
+                a.rounding->finish(work[l], rowsOf);
+                a.rounding.reset();
+                a.mine.clear();
             }
             std::lock_guard<std::mutex> lock(progressMutex_);
-            done_ += cost_[l] - credited;
+            done_ += share - credited;
             running.erase(std::find(running.begin(), running.end(), layer.name));
             current_ = describe(running);
         }, watch("learned rounding"));
@@ -189,7 +251,9 @@ private:
 
     std::string describe(const std::vector<std::string>& running) const {
         std::string names;
-        for (const std::string& n : running) names += (names.empty() ? "" : ", ") + n;
+        for (std::size_t i = 0; i < running.size(); ++i)  // a layer whose pieces run side by side once
+            if (std::find(running.begin(), running.begin() + std::ptrdiff_t(i), running[i]) == running.begin() + std::ptrdiff_t(i))
+                names += (names.empty() ? "" : ", ") + running[i];
         return weightRoundingName(o_.method) + ": " + (names.empty() ? std::string("layers") : names);
     }
 
@@ -246,7 +310,7 @@ LearnedRoundingSummary learnRounding(const SpeechModel& model, std::vector<Weigh
     if (encodings.size() != model.info().layers.size())
         throw InputError("learned rounding got " + std::to_string(encodings.size()) + " encodings for " +
                          std::to_string(model.info().layers.size()) + " layers");
-    if (options.sampleRows < 1 || !(options.sampleMb > 0.0) || !(options.workingMb > 0.0))
+    if (options.sampleRows < 0 || !(options.sampleMb > 0.0) || !(options.workingMb > 0.0))
         throw InputError("learned rounding needs at least one sampled row and some memory for it");
     if (options.adaround.iterations < 0 || options.adaround.batchRows < 1)
         throw InputError("AdaRound needs 0 or more iterations and at least one row per minibatch");

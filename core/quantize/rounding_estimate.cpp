@@ -51,7 +51,8 @@ double roundingCost(const LayerInfo& l, WeightRounding method, const LearnedRoun
     }
     const double chunk = std::min(length, double(std::max(1, o.gptq.maxColumns)));
     const double chunks = std::ceil(length / chunk);
-    const double perChunk = 2.0 * n * chunk * chunk / kFlops + 2.0 * chunk * chunk * chunk / kFactorFlops +
+    // H by syrk (n·chunk² multiply-adds), one Cholesky factorisation and one triangular inverse.
+    const double perChunk = 1.0 * n * chunk * chunk / kFlops + 1.0 * chunk * chunk * chunk / kFactorFlops +
                             2.0 * perGroup * chunk * chunk / kFlops +
                             perGroup * chunk * double(o.gptq.blockSize) * 0.5 * kScalarSeconds;
     return check + groups * chunks * perChunk;
@@ -61,12 +62,12 @@ double estimateRoundingSeconds(const std::vector<LayerInfo>& layers, const std::
                                const LearnedRoundingOptions& o, int calibrationClips, int threads, double passSeconds) {
     if (o.method == WeightRounding::Nearest) return 0.0;
     const std::size_t clips = std::size_t(std::max(1, calibrationClips));
-    const std::int64_t perClip = (std::max(1, o.sampleRows) + std::int64_t(clips) - 1) / std::int64_t(clips);
+    const std::int64_t perClip = (std::int64_t(rowsPerLayer(o)) + std::int64_t(clips) - 1) / std::int64_t(clips);
     double seconds = 0.0, bytes = 0.0;
     int learned = 0, passes = 0;
     for (std::size_t l = 0; l < layers.size() && l < bits.size(); ++l) {
         if (bits[l] < 2 || bits[l] > 16 || !roundable(layers[l])) continue;
-        seconds += roundingCost(layers[l], o.method, o, o.sampleRows);
+        seconds += roundingCost(layers[l], o.method, o, rowsPerLayer(o));
         const double b = sampleBytes(layers[l], perClip, clips);
         if (passes == 0 || bytes + b > o.sampleMb * 1048576.0) ++passes, bytes = 0.0;
         bytes += b;
