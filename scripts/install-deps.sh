@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git ccache
   qt6-base-dev qt6-base-dev-tools libgl-dev
   libqcustomplot-dev libqcustomplot2.1-qt6
-  libtorch-dev libopenblas0-openmp
+  libtorch-dev libopenblas0-openmp liblapack-dev libblas-dev
   libsndfile1-dev libsoxr-dev nlohmann-json3-dev libxxhash-dev
   xvfb xauth espeak-ng sox flac
   python3-torch python3-torchaudio

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
+#include <limits>
 #include <tuple>
 
 #include "core/base/cancel.h"
@@ -15,16 +17,38 @@ namespace {
 
 constexpr int kDampeningRetries = 6;
 
-// The upper Cholesky factor of (H + δI)⁻¹, raising δ tenfold while a factorisation fails.
+// LAPACK and BLAS (OpenBLAS through Debian's alternatives, as LibTorch uses them), for what LibTorch
+// does not offer: a triangular inverse (trtri) and a symmetric rank-k update (syrk), each half the
+// work of the general routine. Fortran interfaces, column-major, hidden string lengths last.
+extern "C" {
+void spotrf_(const char* uplo, const int* n, float* a, const int* lda, int* info, std::size_t);
+void strtri_(const char* uplo, const char* diag, const int* n, float* a, const int* lda, int* info, std::size_t,
+             std::size_t);
+void ssyrk_(const char* uplo, const char* trans, const int* n, const int* k, const float* alpha, const float* a,
+            const int* lda, const float* beta, float* c, const int* ldc, std::size_t, std::size_t);
+}
+
+int lapackInt(std::int64_t n) {
+    if (n > std::numeric_limits<int>::max()) throw InputError("GPTQ: a dimension too large for LAPACK");
+    return int(n);
+}
+
+// The upper Cholesky factor U of (H + δI)⁻¹ (H⁻¹ = UᵀU), raising δ tenfold while a factorisation
+// fails. With J the reversal of the columns: J(H + δI)J = LLᵀ gives (H + δI)⁻¹ = (J L⁻¹ J)ᵀ(J L⁻¹ J)
+// and J L⁻¹ J is upper triangular, so one Cholesky factorisation and one triangular inverse do it.
 at::Tensor inverseFactor(const at::Tensor& h, double& damp) {
+    const int n = lapackInt(h.size(0));
     for (int attempt = 0; attempt <= kDampeningRetries; ++attempt, damp *= 10.0) {
-        at::Tensor d = h.clone();
-        d.diagonal().add_(damp);
-        auto [lower, info] = at::linalg_cholesky_ex(d);
-        if (info.item<int>() != 0) continue;
-        const at::Tensor inverse = at::cholesky_inverse(lower);
-        auto [upper, info2] = at::linalg_cholesky_ex(inverse, /*upper=*/true);
-        if (info2.item<int>() == 0 && at::isfinite(upper).all().item<bool>()) return upper;
+        // Row-major storage read as column-major is the transpose; J(H + δI)J is symmetric.
+        at::Tensor a = h.flip({0, 1}).contiguous();
+        a.diagonal().add_(damp);
+        int info = 0;
+        spotrf_("L", &n, a.data_ptr<float>(), &n, &info, 1);  // column-major lower L = row-major upper Lᵀ
+        if (info != 0) continue;
+        strtri_("L", "N", &n, a.data_ptr<float>(), &n, &info, 1, 1);  // L⁻¹, likewise
+        if (info != 0) continue;
+        const at::Tensor upper = a.t().tril().flip({0, 1}).contiguous();  // J L⁻¹ J
+        if (at::isfinite(upper).all().item<bool>()) return upper;
     }
     throw ModelError("GPTQ: the layer inputs' Hessian stays singular even with dampening " + std::to_string(damp / 10.0));
 }
@@ -39,15 +63,29 @@ Gptq::Gptq(std::int64_t columns, GptqOptions options)
 
 void Gptq::addBatch(const at::Tensor& x) {
     if (x.dim() != 2 || x.size(1) != columns_) throw InputError("GPTQ: input rows do not have the weight's columns");
+    const int n = lapackInt(columns_);
+    at::Tensor product = at::zeros({columns_, columns_}, at::kFloat);
     detail::forRowSlices(x, 0, [&](const at::Tensor& slice) {
-        const at::Tensor f = slice.to(at::kFloat).contiguous();
-        sum_ += at::mm(f.t(), f).to(at::kDouble);
+        const at::Tensor f = slice.to(at::kFloat).contiguous();  // column-major: fᵀ, [columns, k]
+        const int k = lapackInt(f.size(0));
+        const float one = 1.0f;
+        // += fᵀf in the column-major upper triangle, i.e. the row-major lower one (the other stays 0).
+        ssyrk_("U", "N", &n, &k, &one, f.data_ptr<float>(), &n, &one, product.data_ptr<float>(), &n, 1, 1);
     });
+    sum_ += product.to(at::kDouble);
     count_ += x.size(0);
 }
 
 at::Tensor Gptq::hessian() const {
-    return count_ == 0 ? at::zeros_like(sum_, at::kFloat) : (sum_ * (2.0 / double(count_))).to(at::kFloat);
+    if (count_ == 0) return at::zeros_like(sum_, at::kFloat);
+    at::Tensor h = (sum_ * (2.0 / double(count_))).to(at::kFloat).contiguous();
+    float* H = h.data_ptr<float>();
+    const std::int64_t n = columns_, tile = 64;
+    for (std::int64_t i0 = 0; i0 < n; i0 += tile)  // the lower triangle mirrored, tile by tile
+        for (std::int64_t j0 = 0; j0 <= i0; j0 += tile)
+            for (std::int64_t i = i0; i < std::min(n, i0 + tile); ++i)
+                for (std::int64_t j = j0; j < std::min(i, j0 + tile); ++j) H[j * n + i] = H[i * n + j];
+    return h;
 }
 
 at::Tensor Gptq::quantize(const at::Tensor& w0, GptqGrid& grid, const std::function<void()>& check) {

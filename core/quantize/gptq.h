@@ -2,13 +2,15 @@
 // on a quantizer grid: columns are rounded one at a time and each one's error is spread over the
 // columns not yet rounded through the inverse Hessian of the layer's reconstruction error.
 //
-//   H = 2 XᵀX / n over the n input rows given to addBatch (accumulated in double);
+//   H = 2 XᵀX / n over the n input rows given to addBatch (float within one call, summed over calls
+//   in double);
 //   dead inputs (H_jj = 0) get H_jj = 1 and their weight column is zeroed;
 //   act-order: columns in order of decreasing H_jj (a stable sort);
 //   dampening: H + δI with δ = 1% of the mean diagonal; when a Cholesky factorisation fails
 //   (not positive definite in float) δ is multiplied by 10 and the factorisations retried (at most 6 times);
-//   U = the upper Cholesky factor of H⁻¹ (LibTorch: linalg_cholesky, cholesky_inverse, linalg_cholesky
-//   upper); blocks of 128 columns: within a block every column's error updates the block's later
+//   U = the upper Cholesky factor of H⁻¹, from one Cholesky factorisation of H with its columns
+//   reversed and one triangular inverse (LAPACK potrf, trtri: half the work of factorising, inverting
+//   and factorising again); XᵀX by BLAS syrk (half of a general product); blocks of 128 columns: within a block every column's error updates the block's later
 //   columns at once, the columns after the block are updated lazily, once per block.
 // Grid: scale per (row, column group): one group per row (per channel, per tensor: every row the
 // same scale) or consecutive columns of groupSize (per group). With a refit function, a group's scale
@@ -57,7 +59,7 @@ public:
 private:
     std::int64_t columns_;
     GptqOptions options_;
-    at::Tensor sum_;  // XᵀX, double
+    at::Tensor sum_;  // XᵀX, double; only its lower triangle is kept
     std::int64_t count_ = 0;
     double damp_ = 0.0;
     std::int64_t dead_ = 0;
