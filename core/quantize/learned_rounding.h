@@ -7,19 +7,22 @@
 // layer's grid (its bits, range and scales; GPTQ per group re-fits each group's scale on the updated
 // weights), so the export's files agree bit for bit as with nearest rounding.
 //
-// Layer inputs: through the model's input sinks, at most options.sampleRows rows per layer spread
-// over the clips, and at most options.sampleMb of samples held at once (several passes over the clips
-// when a model needs more). Per worker, one layer at a time: its rows (AdaRound: subsampled to
-// options.workingMb), GPTQ's H (≤ maxColumns² floats per chunk) or AdaRound's state (~6 × the weight).
+// Layer inputs: through the model's input sinks, at most rowsPerLayer(options) rows per layer (GPTQ
+// 16,384, AdaRound 4,096 by default) spread over the clips, and at most options.sampleMb of samples
+// held at once (several passes over the clips when a model needs more). Per worker, one piece at a
+// time: its rows (GPTQ: one group's; AdaRound: subsampled to options.workingMb), GPTQ's H
+// (≤ maxColumns² floats per chunk) or AdaRound's state (~6 × the weight).
 //
-// Independent mode (default): one float-model pass gives every layer's inputs; layers are then
-// optimised in parallel, one worker each. Sequential mode: layers in network order, each from the
+// Independent mode (default): one float-model pass gives every layer's inputs (more when they do not
+// fit in sampleMb, planned from one clip's rows per second); layers are then optimised in parallel,
+// a layer's pieces (GPTQ: one per convolution group) shared over the workers. Sequential mode: layers in network order, each from the
 // inputs the model gives with every earlier layer already quantized (its learned codes and the
 // activation quantizers), as both papers do; layers that receive the same input (q, k, v) form one
 // stage, and each stage costs a pass over the clips.
 //
-// Deterministic for any thread count: samples are folded in clip order, each layer is optimised by
-// one worker with one LibTorch thread, and AdaRound's minibatch order is seeded per layer.
+// Deterministic for any thread count: samples are folded in clip order, each piece is computed by
+// one worker with one LibTorch thread and writes only its own part of the codes, and AdaRound's
+// minibatch order is seeded per layer.
 // Progress per layer (and inside AdaRound's and GPTQ's loops, so a cancel stops within a second).
 #pragma once
 
