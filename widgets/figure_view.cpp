@@ -36,9 +36,11 @@ FigureView::FigureView(const QString& figureId, const QString& title, QWidget* p
     subtitle_ = new QLabel(this);
     subtitle_->setStyleSheet(QStringLiteral("color: #606060;"));
     subtitle_->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    // Long subtitles must not widen the window: they are cut, and the tooltip has the whole text.
+    // Long subtitles must not widen the window: they end in "…" where they do not fit, and the
+    // tooltip has the whole text.
     subtitle_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     subtitle_->setMinimumWidth(40);
+    subtitle_->installEventFilter(this);
     controls_->addWidget(subtitle_, 1);
     layout->addLayout(controls_);
 
@@ -51,11 +53,21 @@ FigureView::FigureView(const QString& figureId, const QString& title, QWidget* p
 }
 
 void FigureView::setSubtitle(const QString& text) {
-    subtitle_->setText(text);
+    subtitleText_ = text;
     subtitle_->setToolTip(text);
+    elideSubtitle();
 }
 
-QString FigureView::subtitle() const { return subtitle_->text(); }
+QString FigureView::subtitle() const { return subtitleText_; }
+
+void FigureView::elideSubtitle() {
+    subtitle_->setText(subtitle_->fontMetrics().elidedText(subtitleText_, Qt::ElideRight, subtitle_->contentsRect().width()));
+}
+
+bool FigureView::eventFilter(QObject* watched, QEvent* event) {
+    if (watched == subtitle_ && event->type() == QEvent::Resize) elideSubtitle();
+    return QWidget::eventFilter(watched, event);
+}
 
 QString FigureView::joinCaption(const QStringList& parts) {
     QStringList kept;

@@ -76,9 +76,11 @@ protected:
     // redraws when it is shown, so live updates cost nothing for the figures nobody is looking at.
     void replotLater();
     void showEvent(QShowEvent* event) override;
+    bool eventFilter(QObject* watched, QEvent* event) override;
 
 private:
     void onMousePress(QMouseEvent* event);
+    void elideSubtitle();  // the whole subtitle, or as much as fits with "…"
 
     QString figureId_;
     QString title_;
@@ -86,6 +88,7 @@ private:
     QCustomPlot* plot_ = nullptr;
     QHBoxLayout* controls_ = nullptr;
     QLabel* subtitle_ = nullptr;
+    QString subtitleText_;
     QList<QCPAxisRect*> layerRects_;
     int layerCount_ = 0;
     bool stale_ = false;  // changed while hidden

@@ -149,9 +149,9 @@ void MainWindow::refreshSplit() {
                                 : state_->groupBy();
     audioPanel_->setGroups(attributes, current, groupsSummary);
     personal_->setNote(state_->split().active()
-                           ? tr("Tune and test clips as in the audio panel (%1).").arg(QString::fromStdString(state_->split().describe()))
-                           : tr("No split is chosen in the audio panel: the comparison holds out 50% of each speaker's "
-                                "files for test. Profiles: %1.")
+                           ? tr("Next comparison: tune and test clips as in the audio panel (%1).").arg(QString::fromStdString(state_->split().describe()))
+                           : tr("Next comparison: no split is chosen in the audio panel, so it holds out 50% of each "
+                                "speaker's files for test. Profiles: %1.")
                                  .arg(state_->speakerTable() ? tr("the speaker groups") : tr("each checked speaker alone")));
 }
 
