@@ -19,6 +19,7 @@
 #include "core/quantize/gptq.h"
 #include "core/quantize/layer_rounding.h"
 #include "core/quantize/layer_rows.h"
+#include "core/quantize/rounding_estimate.h"
 #include "core/quantize/weight_calibration.h"
 
 namespace {
@@ -260,6 +261,25 @@ private Q_SLOTS:
             QVERIFY2(sequential.codes.codes != nearest.codes.codes, granularity);  // GPTQ did change codes
             QVERIFY2(sequential.outputError < sequential.nearestOutputError, granularity);
         }
+    }
+
+    // The studio's time estimate takes the rows clips really offer (from the analysis): GPTQ's 16,384
+    // requested rows on 8 short clips are 8 × 200 here.
+    void estimateUsesTheRowsClipsOffer() {
+        const std::vector<qs::LayerInfo> layers(4, linearLayer(768, 768));
+        const std::vector<int> bits(4, 3);
+        qs::LearnedRoundingOptions o;
+        o.method = qs::WeightRounding::Gptq;
+        QCOMPARE(qs::rowsPerLayer(o), 16384);
+        const double requested = qs::estimateRoundingSeconds(layers, bits, o, 8, 2, 10.0);
+        const double offered = qs::estimateRoundingSeconds(layers, bits, o, 8, 2, 10.0, std::vector<double>(4, 199.5));
+        QCOMPARE(requested, 4.0 * qs::roundingCost(layers[0], o.method, o, 16384) / 2.0 + 10.0);
+        QCOMPARE(offered, 4.0 * qs::roundingCost(layers[0], o.method, o, 1600) / 2.0 + 10.0);
+        QVERIFY(offered < requested);
+        o.method = qs::WeightRounding::AdaRound;
+        QCOMPARE(qs::rowsPerLayer(o), 4096);
+        o.sampleRows = 100;
+        QCOMPARE(qs::rowsPerLayer(o), 100);
     }
 
     void rowCounterCountsEveryLinearRow() {

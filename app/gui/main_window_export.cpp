@@ -120,7 +120,19 @@ double MainWindow::roundingSeconds(const ModelExportSettings& settings) const {
         calibration += std::min(sp.clips, settings.calibrationClips);
     }
     const double pass = analysed > 0 ? analysis->elapsedSeconds * double(calibration) / double(analysed) : 0.0;
-    return estimateRoundingSeconds(state_->model()->info().layers, bits, o, std::max(1, calibration), 0, pass);
+    // Rows each layer's input offers per clip: its output positions in the analysis (elements seen
+    // over all analysed clips / output channels / clips).
+    const std::vector<LayerInfo>& layers = state_->model()->info().layers;
+    int clips = 0;
+    for (const SpeakerSummary& sp : analysis->speakers) clips += sp.clips;
+    std::vector<double> rowsPerClip(layers.size(), 0.0);
+    for (std::size_t l = 0; l < layers.size() && l < analysis->layers.size() && clips > 0; ++l) {
+        const LayerAnalysis& la = analysis->layers[l];
+        const auto all = la.stats.find(kAllSpeakers);
+        if (la.info.name != layers[l].name || all == la.stats.end() || layers[l].shape.empty() || layers[l].shape[0] <= 0) continue;
+        rowsPerClip[l] = double(all->second.count) / double(layers[l].shape[0]) / double(clips);
+    }
+    return estimateRoundingSeconds(layers, bits, o, std::max(1, calibration), 0, pass, rowsPerClip);
 }
 
 bool MainWindow::exportModelTo(const ModelExportSettings& settings, QString* error) {

@@ -59,7 +59,8 @@ double roundingCost(const LayerInfo& l, WeightRounding method, const LearnedRoun
 }
 
 double estimateRoundingSeconds(const std::vector<LayerInfo>& layers, const std::vector<int>& bits,
-                               const LearnedRoundingOptions& o, int calibrationClips, int threads, double passSeconds) {
+                               const LearnedRoundingOptions& o, int calibrationClips, int threads, double passSeconds,
+                               const std::vector<double>& rowsPerClip) {
     if (o.method == WeightRounding::Nearest) return 0.0;
     const std::size_t clips = std::size_t(std::max(1, calibrationClips));
     const std::int64_t perClip = (std::int64_t(rowsPerLayer(o)) + std::int64_t(clips) - 1) / std::int64_t(clips);
@@ -67,8 +68,10 @@ double estimateRoundingSeconds(const std::vector<LayerInfo>& layers, const std::
     int learned = 0, passes = 0;
     for (std::size_t l = 0; l < layers.size() && l < bits.size(); ++l) {
         if (bits[l] < 2 || bits[l] > 16 || !roundable(layers[l])) continue;
-        seconds += roundingCost(layers[l], o.method, o, rowsPerLayer(o));
-        const double b = sampleBytes(layers[l], perClip, clips);
+        const double offered = l < rowsPerClip.size() && rowsPerClip[l] > 0.0 ? std::ceil(rowsPerClip[l]) : double(perClip);
+        const std::int64_t taken = std::max<std::int64_t>(1, std::min<std::int64_t>(perClip, std::int64_t(offered)));
+        seconds += roundingCost(layers[l], o.method, o, std::min<std::int64_t>(rowsPerLayer(o), taken * std::int64_t(clips)));
+        const double b = sampleBytes(layers[l], taken, clips);
         if (passes == 0 || bytes + b > o.sampleMb * 1048576.0) ++passes, bytes = 0.0;
         bytes += b;
         ++learned;

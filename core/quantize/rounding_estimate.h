@@ -25,9 +25,11 @@ double roundingCost(const LayerInfo& layer, WeightRounding method, const Learned
 
 // Seconds for every layer whose bits are 2..16, on `threads` workers (0 = every core), plus
 // `passSeconds` for each pass over the calibration clips (independent mode: one per sampleMb of
-// samples; sequential: one per stage).
+// samples; sequential: one per stage). rowsPerClip[l]: the rows layer l's input offers per clip (the
+// analysis knows them: its output positions); missing or 0 assumes the requested share, which
+// overestimates GPTQ's 16,384 rows on short clips many times over.
 double estimateRoundingSeconds(const std::vector<LayerInfo>& layers, const std::vector<int>& bits,
                                const LearnedRoundingOptions& options, int calibrationClips, int threads,
-                               double passSeconds);
+                               double passSeconds, const std::vector<double>& rowsPerClip = {});
 
 }  // namespace qs
