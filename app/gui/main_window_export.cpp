@@ -113,8 +113,9 @@ double MainWindow::roundingSeconds(const ModelExportSettings& settings) const {
     std::vector<int> bits;
     for (const LayerBits& l : budget_->allocation().layers) bits.push_back(l.bits);
     // One pass over the calibration clips: the analysis' time for its clips, scaled to their number.
-    int analysed = 0, calibration = 0;
+    int analysed = 0, calibration = 0, everyone = 0;  // everyone: every analysed clip, as "all" counts them
     for (const SpeakerSummary& sp : analysis->speakers) {
+        everyone += sp.clips;
         if (budget_->allocation().speaker != kAllSpeakers && sp.name != budget_->allocation().speaker) continue;
         analysed += sp.clips;
         calibration += std::min(sp.clips, settings.calibrationClips);
@@ -123,14 +124,12 @@ double MainWindow::roundingSeconds(const ModelExportSettings& settings) const {
     // Rows each layer's input offers per clip: its output positions in the analysis (elements seen
     // over all analysed clips / output channels / clips).
     const std::vector<LayerInfo>& layers = state_->model()->info().layers;
-    int clips = 0;
-    for (const SpeakerSummary& sp : analysis->speakers) clips += sp.clips;
     std::vector<double> rowsPerClip(layers.size(), 0.0);
-    for (std::size_t l = 0; l < layers.size() && l < analysis->layers.size() && clips > 0; ++l) {
+    for (std::size_t l = 0; l < layers.size() && l < analysis->layers.size() && everyone > 0; ++l) {
         const LayerAnalysis& la = analysis->layers[l];
         const auto all = la.stats.find(kAllSpeakers);
         if (la.info.name != layers[l].name || all == la.stats.end() || layers[l].shape.empty() || layers[l].shape[0] <= 0) continue;
-        rowsPerClip[l] = double(all->second.count) / double(layers[l].shape[0]) / double(clips);
+        rowsPerClip[l] = double(all->second.count) / double(layers[l].shape[0]) / double(everyone);
     }
     return estimateRoundingSeconds(layers, bits, o, std::max(1, calibration), 0, pass, rowsPerClip);
 }

@@ -30,7 +30,7 @@ double sumOfSquares(const at::Tensor& t) { return t.to(at::kDouble).pow(2).sum()
 
 void checkRows(const LayerInfo& l, const std::vector<at::Tensor>& rows) {
     const std::int64_t groups = std::int64_t(rows.size());
-    if (groups < 1 || l.shape[0] % groups != 0 || (l.kind == "linear" ? groups != 1 : groups != l.groups))
+    if (groups < 1 || l.shape[0] % groups != 0 || groups != rowGroups(l))
         throw InputError("layer " + l.name + ": " + std::to_string(groups) + " row sets for its groups");
     for (const at::Tensor& x : rows)
         if (x.dim() != 2 || x.size(1) != l.params / l.shape[0] || x.size(0) != rows[0].size(0))
@@ -80,7 +80,7 @@ void adaRoundLayer(const LayerInfo& l, const at::Tensor& w, QuantizedCodes& q, c
 void gptqGroup(const LayerInfo& l, const at::Tensor& w, QuantizedCodes& q, const ScaleLayout& layout, std::int64_t g,
                const at::Tensor& x, const WeightCalibrationOptions& range, const LearnedRoundingOptions& o,
                const std::function<void(double)>& tick) {
-    const std::int64_t groups = l.kind == "linear" ? 1 : l.groups, per = l.shape[0] / groups, length = w.size(1);
+    const std::int64_t per = l.shape[0] / rowGroups(l), length = w.size(1);
     const bool grouped = q.granularity == Granularity::PerGroup;
     const std::int64_t size = grouped ? q.groupSize : 0, perRow = layout.groupsPerRow;
     const std::int64_t limit = std::max(1, o.gptq.maxColumns);
@@ -125,7 +125,7 @@ std::vector<double> outputErrors(const LayerInfo& l, const std::vector<float>& w
     const at::Tensor wm = matrix(l, w);
     std::vector<at::Tensor> diffs;
     for (const QuantizedCodes* c : codes) diffs.push_back(wm - dequantized(l, *c));
-    const std::int64_t groups = l.kind == "linear" ? 1 : l.groups, per = l.shape[0] / groups;
+    const std::int64_t groups = rowGroups(l), per = l.shape[0] / groups;
     std::vector<double> error(codes.size(), 0.0);
     double signal = 0.0;
     for (std::int64_t g = 0; g < groups; ++g) {
@@ -164,7 +164,7 @@ LayerRounding::LayerRounding(const LayerInfo& layer, std::vector<float> w, const
 }
 
 std::size_t LayerRounding::pieces(const LayerInfo& layer, WeightRounding method) {
-    return method == WeightRounding::Gptq && layer.kind != "linear" ? std::size_t(std::max<std::int64_t>(1, layer.groups)) : 1;
+    return method == WeightRounding::Gptq ? std::size_t(std::max<std::int64_t>(1, rowGroups(layer))) : 1;
 }
 
 std::int64_t LayerRounding::groupOf(std::size_t k) const {

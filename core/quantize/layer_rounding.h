@@ -15,6 +15,10 @@
 
 namespace qs::detail {
 
+// The convolution groups a layer's input rows come in (layer_rows.h): the layer's groups; 1 for a
+// linear layer.
+inline std::int64_t rowGroups(const LayerInfo& layer) { return layer.kind == "linear" ? 1 : layer.groups; }
+
 // Re-rounds encoding e (nearest codes on their grid, as calibrateWeight gives them) of weight w
 // (row-major in layer.shape) on rows: one [n, row length] tensor per convolution group (one for a
 // linear layer), the rows weight rows of group g multiply (layer_rows.h). Sets e's codes, its scales

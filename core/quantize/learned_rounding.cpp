@@ -225,11 +225,10 @@ private:
                 add(now - credited);
                 credited = now;
             };
-            const std::int64_t groups = layer.kind == "linear" ? 1 : layer.groups;
             auto rowsOf = [&](std::int64_t g) { return detail::layerRows(layer, a.mine, g); };
-            std::vector<at::Tensor> rows;
-            const std::int64_t g = a.rounding->groupOf(k);
-            for (std::int64_t h = g < 0 ? 0 : g; h < (g < 0 ? groups : g + 1); ++h) rows.push_back(rowsOf(h));
+            std::vector<at::Tensor> rows;  // the piece's group, or every group
+            if (const std::int64_t g = a.rounding->groupOf(k); g >= 0) rows.push_back(rowsOf(g));
+            else for (std::int64_t g = 0; g < detail::rowGroups(layer); ++g) rows.push_back(rowsOf(g));
             a.rounding->run(k, rows, tick);
             rows.clear();
             bool last = false;
