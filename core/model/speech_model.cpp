@@ -24,6 +24,7 @@
 #include "core/base/json_io.h"
 #include "core/model/model_metadata.h"
 #include "core/model/forward_memory.h"
+#include "core/model/model_file.h"
 #include "core/model/torch_graph.h"
 
 namespace qs {
@@ -101,23 +102,6 @@ private:
     std::vector<bool> seen_;
 };
 
-// A model file for torch::jit::load that checks for a cancel request before each record it hands the
-// loader (a tensor's bytes, the code, a pickle), so that loading a model of a few hundred MB (for
-// evaluation, or again for export) stops within one record. Throwing out of the loader's read is safe: LibTorch's own file
-// reader throws there on a read error, and the half-read archive is released as the exception passes.
-class CancellableModelFile : public caffe2::serialize::ReadAdapterInterface {
-public:
-    explicit CancellableModelFile(const std::string& path) : file_(path) {}
-    size_t size() const override { return file_.size(); }
-    size_t read(uint64_t pos, void* buf, size_t n, const char* what) const override {
-        throwIfCancelled();
-        return file_.read(pos, buf, n, what);
-    }
-
-private:
-    caffe2::serialize::FileAdapter file_;
-};
-
 }  // namespace
 
 struct SpeechModel::Impl {
@@ -172,7 +156,7 @@ SpeechModel SpeechModel::load(const std::string& path) {
     impl->info.path = path;
     torch::jit::ExtraFilesMap extra{{"model.json", ""}};
     try {
-        impl->module = torch::jit::load(std::make_shared<CancellableModelFile>(path), torch::kCPU, extra);
+        impl->module = detail::loadTorchScript(std::make_shared<caffe2::serialize::FileAdapter>(path), extra);
     } catch (const Cancelled&) {
         throw;
     } catch (const std::exception& e) {
@@ -365,7 +349,8 @@ void SpeechModel::Impl::save(const std::string& path, const std::vector<WeightOv
 
     torch::jit::Module m;
     try {
-        m = torch::jit::load(std::make_shared<CancellableModelFile>(d->info.path), torch::kCPU);
+        torch::jit::ExtraFilesMap none;
+        m = detail::loadTorchScript(std::make_shared<caffe2::serialize::FileAdapter>(d->info.path), none);
     } catch (const Cancelled&) {
         throw;
     } catch (const std::exception& e) {
