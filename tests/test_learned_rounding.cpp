@@ -48,6 +48,22 @@ qs::LayerInfo linearLayer(std::int64_t out, std::int64_t in) {
     return l;
 }
 
+// A Conv1d of `out` filters over `channels` inputs in `groups` groups, kernel k, stride 1, no padding.
+qs::LayerInfo convLayer(std::int64_t out, std::int64_t channelsPerGroup, std::int64_t k, std::int64_t groups) {
+    qs::LayerInfo l;
+    l.name = "test.conv1d";
+    l.kind = "conv1d";
+    l.shape = {out, channelsPerGroup, k};
+    l.params = out * channelsPerGroup * k;
+    l.stride = {1};
+    l.padBegin = {0};
+    l.padEnd = {0};
+    l.dilation = {1};
+    l.groups = groups;
+    l.geometryKnown = true;
+    return l;
+}
+
 qs::WeightCalibrationOptions withGranularity(const QString& g) {
     qs::WeightCalibrationOptions o;
     o.granularity = qs::parseGranularity(g.toStdString());
@@ -280,6 +296,25 @@ private Q_SLOTS:
         QCOMPARE(qs::rowsPerLayer(o), 4096);
         o.sampleRows = 100;
         QCOMPARE(qs::rowsPerLayer(o), 100);
+    }
+
+    // GPTQ's cost counts the chunks gptqGroup really solves: rows of 3,072 columns are a chunk of
+    // 2,048 and one of 1,024 (not two of 2,048), so the layer costs what those two layers cost. A
+    // grouped convolution's AdaRound costs more than a dense layer of as many weights (a batched
+    // matmul of skinny products).
+    void costFollowsTheChunksAndGroups() {
+        qs::LearnedRoundingOptions o;
+        QCOMPARE(o.gptq.maxColumns, 2048);
+        const auto gptq = [&](std::int64_t columns) {
+            return qs::roundingCost(linearLayer(768, columns), qs::WeightRounding::Gptq, o, 1600);
+        };
+        QVERIFY(std::abs(gptq(3072) - (gptq(2048) + gptq(1024))) <= 1e-12 * gptq(3072));
+        QVERIFY(gptq(3072) < 1.5 * gptq(2048));
+        const qs::LayerInfo grouped = convLayer(768, 48, 128, 16);
+        const qs::LayerInfo dense = convLayer(768, 768, 8, 1);
+        QCOMPARE(grouped.params, dense.params);
+        QVERIFY(qs::roundingCost(grouped, qs::WeightRounding::AdaRound, o, 1600) >
+                2.0 * qs::roundingCost(dense, qs::WeightRounding::AdaRound, o, 1600));
     }
 
     void rowCounterCountsEveryLinearRow() {

@@ -8,13 +8,20 @@
 namespace qs {
 namespace {
 
-// Measured on this project's 2-core machine (README, "Learned rounding"): one core's sgemm and
-// LAPACK throughput in flop/s, and AdaRound's elementwise work per weight and iteration (sigmoid,
-// clamps, autograd and Adam) in seconds.
-constexpr double kFlops = 40e9;
-constexpr double kFactorFlops = 15e9;
+// Measured on this project's 2-core machine (bench_rounding's per-layer "model" column against the
+// layers' own times on the 94M benchmark model, 2026-12-02; README, "Learned rounding"): one core's
+// sgemm throughput on large products (output errors, H by syrk, GPTQ's lazy updates), LAPACK's
+// Cholesky plus triangular inverse per chunk³, GPTQ's in-block updates per multiply-add; AdaRound's
+// products on 256-row minibatches through autograd (a grouped convolution's as a batched matmul of
+// skinny products, much slower), and its elementwise work per weight and iteration (sigmoid, clamps,
+// autograd and Adam). With these the 94M model's GPTQ layers sum to 60.8 s against 57.9 s measured,
+// each kind of layer within 30%.
+constexpr double kFlops = 100e9;
+constexpr double kFactorFlops = 16e9;
+constexpr double kScalarSeconds = 0.3e-9;
+constexpr double kAdaRoundFlops = 40e9;
+constexpr double kAdaRoundGroupedFlops = 7e9;
 constexpr double kElementSeconds = 30e-9;
-constexpr double kScalarSeconds = 1.5e-9;  // GPTQ's in-block updates, one multiply-add
 
 std::int64_t spatialDims(const LayerInfo& l) { return std::int64_t(l.shape.size()) - 2; }
 
@@ -47,15 +54,22 @@ double roundingCost(const LayerInfo& l, WeightRounding method, const LearnedRoun
     const double check = 8.0 * n * params / kFlops;  // targets and the two output errors
     if (method == WeightRounding::AdaRound) {
         const double batch = std::min(n, double(o.adaround.batchRows));
-        return check + double(o.adaround.iterations) * (params * kElementSeconds + 4.0 * batch * params / kFlops);
+        const double rate = groups > 1.0 ? kAdaRoundGroupedFlops : kAdaRoundFlops;
+        return check + double(o.adaround.iterations) * (params * kElementSeconds + 4.0 * batch * params / rate);
     }
-    const double chunk = std::min(length, double(std::max(1, o.gptq.maxColumns)));
-    const double chunks = std::ceil(length / chunk);
-    // H by syrk (n·chunk² multiply-adds), one Cholesky factorisation and one triangular inverse.
-    const double perChunk = 1.0 * n * chunk * chunk / kFlops + 1.0 * chunk * chunk * chunk / kFactorFlops +
-                            2.0 * perGroup * chunk * chunk / kFlops +
-                            perGroup * chunk * double(o.gptq.blockSize) * 0.5 * kScalarSeconds;
-    return check + groups * chunks * perChunk;
+    // Chunks as gptqGroup cuts them: whole ones of maxColumns, then the rest (per-group scales keep
+    // chunks to whole groups; that difference is left out).
+    const double limit = double(std::max(1, o.gptq.maxColumns));
+    double perGroupSeconds = 0.0;
+    for (double start = 0.0; start < length; start += limit) {
+        const double chunk = std::min(limit, length - start);
+        // H by syrk (n·chunk² multiply-adds), one Cholesky factorisation and one triangular inverse,
+        // the lazy block updates, the in-block updates.
+        perGroupSeconds += 1.0 * n * chunk * chunk / kFlops + 1.0 * chunk * chunk * chunk / kFactorFlops +
+                           2.0 * perGroup * chunk * chunk / kFlops +
+                           perGroup * chunk * double(o.gptq.blockSize) * 0.5 * kScalarSeconds;
+    }
+    return check + groups * perGroupSeconds;
 }
 
 double estimateRoundingSeconds(const std::vector<LayerInfo>& layers, const std::vector<int>& bits,
