@@ -48,7 +48,7 @@ qs::LayerInfo linearLayer(std::int64_t out, std::int64_t in) {
     return l;
 }
 
-// A Conv1d of `out` filters over `channels` inputs in `groups` groups, kernel k, stride 1, no padding.
+// A Conv1d of `out` filters in `groups` groups, each over `channelsPerGroup` inputs; kernel k, stride 1, no padding.
 qs::LayerInfo convLayer(std::int64_t out, std::int64_t channelsPerGroup, std::int64_t k, std::int64_t groups) {
     qs::LayerInfo l;
     l.name = "test.conv1d";
