@@ -2,6 +2,7 @@
 // The exported quantized TorchScript model computes exactly what quantscope's own quantized forward
 // pass computes, in LibTorch and in stock PyTorch, with standard ATen operators only.
 #include <QtTest>
+#include <limits>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -241,16 +242,21 @@ private Q_SLOTS:
     // serialising it, writing the file) either comes too late, and the file is complete, or throws
     // Cancelled and leaves no file: serialisation never stops short (LibTorch's archive writer would
     // end the process) and never leaves a partial archive. The moments are spread over one export's
-    // duration; bench/bench_cancel measures how soon it stops on the 94M model.
+    // duration (its fastest); bench/bench_cancel measures how soon it stops on the 94M model.
     void cancelAtAnyMomentOfTheWrite() {
         QTemporaryDir dir;
         const qs::SpeechModel m = qs::SpeechModel::load(fixture("w2v2_scripted.pt"));
         const Plan plan = quantizeAll(m, 4);
         const std::string out = (dir.path() + "/model.pt").toStdString();
-        QElapsedTimer clock;
-        clock.start();
-        m.exportQuantized(out, plan.overrides, plan.acts);
-        const qint64 fullUs = std::max<qint64>(clock.nsecsElapsed() / 1000, 1000);
+        // The fastest of three exports: the first is cold, and on a busy machine one slow run would
+        // put most moments after the end (then too few cancels land for the test to mean anything).
+        qint64 fullUs = std::numeric_limits<qint64>::max();
+        for (int run = 0; run < 3; ++run) {
+            QElapsedTimer clock;
+            clock.start();
+            m.exportQuantized(out, plan.overrides, plan.acts);
+            fullUs = std::min(fullUs, std::max<qint64>(clock.nsecsElapsed() / 1000, 1000));
+        }
         const QByteArray whole = [&] { QFile f(QString::fromStdString(out)); f.open(QIODevice::ReadOnly); return f.readAll(); }();
         QVERIFY(QFile::remove(QString::fromStdString(out)));
         int cancelled = 0;
