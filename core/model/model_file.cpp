@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstring>
+#include <limits>
 
 #include "core/base/cancel.h"
 #include "core/base/errors.h"
@@ -12,16 +13,16 @@
 namespace qs::detail {
 namespace {
 
-// Passes reads through and counts them. Once armed (after `spared` reads), a cancel request makes
+// Passes reads through and counts them. After the first `spared` reads, a cancel request makes
 // every further read return nothing (a zeroed buffer, so no caller sees uninitialised bytes) and
 // stopped() true.
 class CancellableRead : public caffe2::serialize::ReadAdapterInterface {
 public:
-    CancellableRead(std::shared_ptr<caffe2::serialize::ReadAdapterInterface> file, std::size_t spared, bool armed)
-        : file_(std::move(file)), spared_(spared), armed_(armed) {}
+    CancellableRead(std::shared_ptr<caffe2::serialize::ReadAdapterInterface> file, std::size_t spared)
+        : file_(std::move(file)), spared_(spared) {}
     size_t size() const override { return file_->size(); }
     size_t read(uint64_t pos, void* buf, size_t n, const char* what) const override {
-        if (armed_ && reads_ >= spared_ && (stopped_ || cancelRequested())) {
+        if (reads_ >= spared_ && (stopped_ || cancelRequested())) {
             stopped_ = true;
             std::memset(buf, 0, n);
             return 0;
@@ -35,7 +36,6 @@ public:
 private:
     std::shared_ptr<caffe2::serialize::ReadAdapterInterface> file_;
     const std::size_t spared_;
-    const bool armed_;
     mutable std::size_t reads_ = 0;
     mutable std::atomic<bool> stopped_{false};
 };
@@ -50,12 +50,12 @@ torch::jit::Module loadTorchScript(std::shared_ptr<caffe2::serialize::ReadAdapte
     // that would free it never runs. So count the reads it makes, on its own, and spare that many.
     std::size_t spared = 0;
     {
-        auto counter = std::make_shared<CancellableRead>(file, 0, false);
+        auto counter = std::make_shared<CancellableRead>(file, std::numeric_limits<std::size_t>::max());
         caffe2::serialize::PyTorchStreamReader probe(counter);
         spared = counter->reads();
     }
     throwIfCancelled();
-    auto reader = std::make_shared<CancellableRead>(std::move(file), spared, true);
+    auto reader = std::make_shared<CancellableRead>(std::move(file), spared);
     torch::jit::Module m;
     try {
         m = torch::jit::load(reader, torch::kCPU, extra);
